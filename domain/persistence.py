@@ -1,0 +1,193 @@
+"""Where the ledger is stored, in which format, and the guard that keeps stored events immutable.
+
+`ledger_env` turns one `DATABASE_URL` (what operators and platforms hand out) into the
+`eventsourcing` library's own variables, so the rest of the code never parses URLs, and pins the
+stored event format (`domain.codec`), which must not vary between deployments.
+
+The library itself never updates or deletes stored events but does nothing to stop anyone else
+from doing so; a score that decides careers needs the database to refuse. `protect_event_tables`
+installs triggers that abort UPDATE and DELETE (and TRUNCATE on PostgreSQL). Triggers stop
+mistakes and ordinary roles; the table *owner* can still disable them or drop the table, so in
+production the application must connect as a role that does not own the event table and has had
+UPDATE, DELETE and TRUNCATE revoked (`revoke_statements`). The Merkle checkpoints in `replay/`
+detect whatever gets past both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+MAPPER_TOPIC = "domain.codec:TypedMsgspecMapper"
+DEFAULT_SQLITE_PATH = "./kpi-ledger.sqlite3"
+IMMUTABLE_MESSAGE = "stored events are immutable"
+
+# Library settings passed through from the environment (connection tuning, cipher, ...).
+_LIBRARY_PREFIXES = (
+    "PERSISTENCE_MODULE",
+    "POSTGRES_",
+    "SQLITE_",
+    "CREATE_TABLE",
+    "CIPHER_",
+    "COMPRESSOR_TOPIC",
+    "SINGLE_ROW_TRACKING",
+    "ORIGINATOR_ID_TYPE",
+)
+_PG_FUNCTION = "kpi_refuse_stored_event_change"
+
+
+def ledger_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The `env` for `Ledger(env=...)`, from `environ` (default: `os.environ`).
+
+    Precedence: `DATABASE_URL`; else the library's own `PERSISTENCE_MODULE` and friends; else
+    a SQLite file at `KPI_LEDGER_DB` or `./kpi-ledger.sqlite3`, so a fresh machine needs nothing.
+    """
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items() if k.startswith(_LIBRARY_PREFIXES)}
+    url = source.get("DATABASE_URL", "").strip()
+    if url:
+        env.update(_from_database_url(url))
+    elif not env.get("PERSISTENCE_MODULE"):
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = source.get("KPI_LEDGER_DB") or DEFAULT_SQLITE_PATH
+    env["MAPPER_TOPIC"] = MAPPER_TOPIC
+    # Respected if set: a production role without CREATE on the schema must say CREATE_TABLE=n.
+    env.setdefault("CREATE_TABLE", "y")
+    return env
+
+
+def _from_database_url(url: str) -> dict[str, str]:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ValueError("DATABASE_URL 'sqlite:///' names no file: use sqlite:///path/to/file")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if not url.startswith(("postgresql://", "postgres://")):
+        scheme = url.split(":", 1)[0] if ":" in url else url
+        msg = (
+            f"DATABASE_URL has unsupported scheme {scheme!r}: "
+            "use postgresql://user[:password]@host[:port]/dbname or sqlite:///path"
+        )
+        raise ValueError(msg)
+
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        # Silently dropping e.g. sslmode=require would weaken the connection without saying so.
+        msg = (
+            "DATABASE_URL query parameters are not supported "
+            f"({parts.query or parts.fragment!r}); set POSTGRES_* variables instead"
+        )
+        raise ValueError(msg)
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise ValueError(f"DATABASE_URL has an invalid port: {e}") from e
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise ValueError("DATABASE_URL names no database: postgresql://user@host:5432/dbname")
+    if not parts.username:
+        raise ValueError("DATABASE_URL names no user: postgresql://user@host:5432/dbname")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": unquote(parts.hostname or ""),  # empty: libpq's default socket
+        "POSTGRES_PORT": str(port or 5432),
+        "POSTGRES_USER": unquote(parts.username),
+        # The library refuses a missing password; empty means "none" (trust, peer, .pgpass).
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }
+
+
+def protect_event_tables(recorder: Any) -> None:
+    """Make the recorder's event table refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL).
+
+    Idempotent and cheap when already in place, so every application start can call it; runs in
+    the recorder's own database through its own datastore. In-memory (POPO) recorders are left
+    alone: nothing outside the process can reach them.
+    """
+    from eventsourcing.popo import POPORecorder
+
+    if isinstance(recorder, POPORecorder):
+        return
+    from eventsourcing.sqlite import SQLiteAggregateRecorder
+
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        _protect_sqlite(recorder)
+        return
+    try:
+        from eventsourcing.postgres import PostgresAggregateRecorder
+    except ImportError:  # psycopg missing: cannot be a PostgreSQL recorder
+        PostgresAggregateRecorder = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if isinstance(recorder, PostgresAggregateRecorder):
+        _protect_postgres(recorder)
+        return
+    raise TypeError(f"cannot protect event tables of {type(recorder).__qualname__}")
+
+
+def _protect_sqlite(recorder: Any) -> None:
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as curs:
+        for op in ("UPDATE", "DELETE"):
+            curs.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{table}_no_{op.lower()}" '
+                f'BEFORE {op} ON "{table}" '
+                f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}'); END"
+            )
+
+
+def _protect_postgres(recorder: Any) -> None:
+    from psycopg import sql
+
+    schema = recorder.datastore.schema
+    table = recorder.events_table_name
+    triggers = {
+        f"{table}_no_update_delete": "BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
+        f"{table}_no_truncate": "BEFORE TRUNCATE ON {table} FOR EACH STATEMENT",
+    }
+    qualified = sql.Identifier(schema, table)
+    with recorder.datastore.transaction(commit=True) as curs:
+        # Present and enabled: nothing to do, and no DDL privilege needed (production roles).
+        curs.execute(
+            "SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+            "AND tgname = ANY(%s) AND tgenabled <> 'D'",
+            (qualified.as_string(curs), list(triggers)),
+        )
+        row = curs.fetchone()
+        if row is not None and row["n"] == len(triggers):
+            return
+    with recorder.datastore.transaction(commit=True) as curs:
+        # Serialise concurrent starters: CREATE OR REPLACE FUNCTION races otherwise.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{table}",))
+        function = sql.Identifier(schema, _PG_FUNCTION)
+        curs.execute(
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION '{message}: % on %.% refused', "
+                "TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME; END $$"
+            ).format(function=function, message=sql.SQL(IMMUTABLE_MESSAGE))
+        )
+        for name, timing in triggers.items():
+            curs.execute(
+                sql.SQL("DROP TRIGGER IF EXISTS {name} ON {table}").format(
+                    name=sql.Identifier(name), table=qualified
+                )
+            )
+            create = sql.SQL("CREATE TRIGGER {name} " + timing + " EXECUTE FUNCTION {function}()")
+            curs.execute(
+                create.format(name=sql.Identifier(name), table=qualified, function=function)
+            )
+
+
+def revoke_statements(table: str, role: str) -> list[str]:
+    """SQL an administrator runs so the application's role cannot rewrite history.
+
+    `table` may be schema-qualified (`public.ledger_events`). The role must not own the table:
+    owners keep every privilege and can disable triggers.
+    """
+    return [f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {_quote(table)} FROM {_quote(role)};"]
+
+
+def _quote(name: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))

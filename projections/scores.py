@@ -1,0 +1,215 @@
+"""Scoreboard and score lineage, from the one scoring fold applied incrementally.
+
+Each open question about a score ("what is it", "why", "what changed between T1 and T2") is a
+query here, never a replay at request time. The projection keeps one `CycleFold` per cycle in
+memory, feeds it each page's events, reads the cycle's table once per page and writes only the
+rows that changed. Every row records the log position it reflects (the newest event behind it,
+so paging never changes it) and the ids of the events that contributed.
+
+Routing events to the folds that need them is an optimisation only: every fold ignores events
+that are not its own, so feeding every event to every fold gives the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.cycles import Cycle
+from domain.discipline import ConductAssessment, Sanction
+from domain.org import Official, Unit
+from domain.policy import PolicyParams, ScoringPolicies
+from domain.scoring import CycleFold, OfficialScore, ScoreTable
+from domain.targets import Target
+from domain.tasks import MissedApproval, Task
+from projections.base import Positioned, ReadModel
+from projections.store import Statement
+
+# Events every cycle may need, including cycles opened later.
+SHARED = (
+    Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved,
+    Official.OfficialEnrolled, Official.OfficialTransferred,
+    Sanction.SanctionImposed, Sanction.SanctionRevoked,
+)
+# Events that belong to one cycle, found by a field or by their aggregate's first event.
+BY_CYCLE = (
+    Task.TaskAssigned, MissedApproval.ApprovalDeadlineMissed,
+    ConductAssessment.ConductAssessmentStarted, Target.TargetSet,
+)
+FOLLOWING = (
+    Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
+    Task.ObjectiveCauseConfirmed, ConductAssessment.ConductAssessed,
+    Target.TargetResultReported, Cycle.CycleClosed, Cycle.CycleReopened,
+)
+TOPICS = tuple(
+    get_topic(t)
+    for t in (*SHARED, *BY_CYCLE, *FOLLOWING, Cycle.CycleOpened, ScoringPolicies.ScoringPolicyPublished)
+)
+
+
+class Scores(ReadModel):
+    name = "scores"
+    tables: ClassVar[dict[str, str]] = {
+        "scoreboard": (
+            "cycle_id TEXT, official_id TEXT, code TEXT, full_name TEXT, job_title TEXT, "
+            "unit_id TEXT, unit_name TEXT, post TEXT, post_group TEXT, task TEXT, "
+            "unit_part TEXT, discipline TEXT, conduct TEXT, approval TEXT, clamp TEXT, "
+            "total TEXT, rating TEXT, flags TEXT, computed_at INTEGER, event_ids TEXT, "
+            "PRIMARY KEY (cycle_id, official_id)"
+        ),
+        "lineage": (
+            "cycle_id TEXT, official_id TEXT, seq INTEGER, event_id TEXT, event_type TEXT, "
+            "actor_id TEXT, actor_role TEXT, recorded_at TEXT, component TEXT, delta TEXT, "
+            "running_total TEXT, note TEXT, basis_official_id TEXT, position INTEGER, "
+            "PRIMARY KEY (cycle_id, official_id, seq)"
+        ),
+        "cycle_scores": (
+            "cycle_id TEXT PRIMARY KEY, policy_version TEXT, digest TEXT, computed_at INTEGER"
+        ),
+    }
+    indexes: ClassVar[dict[str, str]] = {
+        "by_unit": "scoreboard(cycle_id, unit_id",
+        "by_time": "lineage(cycle_id, official_id, recorded_at",
+    }
+
+    def forget(self) -> None:
+        self.folds: dict[UUID, CycleFold] = {}
+        self.pinned: dict[UUID, str] = {}
+        self.shared: list[Any] = []
+        self.route: dict[UUID, UUID] = {}  # aggregate id -> cycle id
+        self.policies: dict[str, PolicyParams] = {}
+        self.current: dict[UUID, ScoreTable] = {}
+
+    def warm_up(self, ledger: Any, up_to: int) -> None:
+        if up_to:
+            for event in ledger.read_events(topics=TOPICS, up_to=up_to):
+                self._feed(event)
+        self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
+
+    def apply(self, page: Sequence[Positioned]) -> list[Statement]:
+        touched: set[UUID] = set()
+        for _, event in page:
+            touched |= self._feed(event)
+        out: list[Statement] = []
+        for cycle_id in sorted(touched, key=str):
+            table = self._table(cycle_id)
+            out.extend(self._changes(self.current.get(cycle_id), table))
+            self.current[cycle_id] = table
+        return out
+
+    # ------------------------------------------------------------------ routing
+
+    def _feed(self, event: Any) -> set[UUID]:
+        """Give the event to the folds that need it; return the cycles it touched."""
+        if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
+            self.policies[event.version] = event.params
+            return set()
+        if isinstance(event, Cycle.CycleOpened):
+            fold = CycleFold(event.originator_id)
+            for earlier in self.shared:
+                fold.apply(earlier)
+            fold.apply(event)
+            self.folds[event.originator_id] = fold
+            self.pinned[event.originator_id] = event.policy_version
+            return {event.originator_id}
+        if isinstance(event, SHARED):
+            self.shared.append(event)
+            for fold in self.folds.values():
+                fold.apply(event)
+            return set(self.folds)
+        if isinstance(event, BY_CYCLE):
+            self.route[event.originator_id] = event.cycle_id
+            cycle_id = event.cycle_id
+        elif isinstance(event, (Cycle.CycleClosed, Cycle.CycleReopened)):
+            cycle_id = event.originator_id
+        else:
+            cycle_id = self.route.get(event.originator_id)
+        fold = self.folds.get(cycle_id) if cycle_id else None
+        if fold is None:
+            return set()
+        fold.apply(event)
+        return {fold_id for fold_id in (cycle_id,) if fold_id}
+
+    def _table(self, cycle_id: UUID) -> ScoreTable:
+        version = self.pinned[cycle_id]
+        return self.folds[cycle_id].table(self.policies[version], version)
+
+    # ------------------------------------------------------------------ writing
+
+    def _changes(self, before: ScoreTable | None, after: ScoreTable) -> list[Statement]:
+        cycle = str(after.cycle_id)
+        old = {r.official_id: r for r in before.rows} if before else {}
+        new = {r.official_id: r for r in after.rows}
+        positions = row_positions(after)
+        out: list[Statement] = []
+        for official_id in old.keys() - new.keys():
+            out += [
+                self.s("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?",
+                       (cycle, str(official_id))),
+                self.s("DELETE FROM {lineage} WHERE cycle_id = ? AND official_id = ?",
+                       (cycle, str(official_id))),
+            ]
+        for official_id, row in new.items():
+            if old.get(official_id) == row:
+                continue
+            out += [
+                self.s("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?",
+                       (cycle, str(official_id))),
+                self.s("DELETE FROM {lineage} WHERE cycle_id = ? AND official_id = ?",
+                       (cycle, str(official_id))),
+                self.s("INSERT INTO {scoreboard} VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       scoreboard_row(cycle, row, positions[official_id])),
+            ]
+            out += [self.s("INSERT INTO {lineage} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           line) for line in lineage_rows(cycle, row)]
+        if before is None or before.digest() != after.digest() or before.rows != after.rows:
+            out += [
+                self.s("DELETE FROM {cycle_scores} WHERE cycle_id = ?", (cycle,)),
+                self.s("INSERT INTO {cycle_scores} VALUES (?, ?, ?, ?)",
+                       (cycle, after.policy_version, after.digest(), max(positions.values(), default=0))),
+            ]
+        return out
+
+
+def row_positions(table: ScoreTable) -> dict[UUID, int]:
+    """The newest log position behind each row; a leader's unit part brings in members' rows."""
+    own = {
+        r.official_id: max((c.position or 0 for c in r.contributions), default=0) for r in table.rows
+    }
+    result = dict(own)
+    for r in table.rows:
+        for c in r.contributions:
+            if c.basis_official_id is not None:
+                result[r.official_id] = max(result[r.official_id], own.get(c.basis_official_id, 0))
+    return result
+
+
+def scoreboard_row(cycle: str, r: OfficialScore, position: int) -> tuple[Any, ...]:
+    event_ids = sorted({c.event_id for c in r.contributions if c.event_id})
+    return (
+        cycle, str(r.official_id), r.code, r.full_name, r.position, str(r.unit_id), r.unit_name,
+        r.post, r.post_group, str(r.task), str(r.unit), str(r.discipline), str(r.conduct),
+        str(r.approval), str(r.clamp), str(r.total), r.rating.value, json.dumps(list(r.flags)),
+        position, json.dumps(event_ids),
+    )
+
+
+def lineage_rows(cycle: str, r: OfficialScore) -> list[tuple[Any, ...]]:
+    rows = []
+    running = Decimal(0)
+    for seq, c in enumerate(r.contributions, start=1):
+        running += c.delta
+        rows.append((
+            cycle, str(r.official_id), seq, c.event_id, c.event_type,
+            None if c.actor_id is None else str(c.actor_id), c.actor_role,
+            None if c.recorded_at is None else c.recorded_at.isoformat(), c.component,
+            str(c.delta), str(running), c.note,
+            None if c.basis_official_id is None else str(c.basis_official_id), c.position,
+        ))
+    return rows

@@ -1,0 +1,95 @@
+"""Where read models live: tables in the ledger's own database, tracked by the library.
+
+Each page of events becomes one transaction holding the view rows and the tracking position
+(the library's tracking recorder, keyed by projection name), so a crash between pages loses
+nothing and applies nothing twice: the single-row tracking upsert refuses a position that is not
+ahead of the stored one.
+
+SQLite and PostgreSQL differ here only in placeholders and column types, which `ViewStore`
+translates, so each projection's SQL is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+TRACKING_TABLE = "kpi_projection_tracking"
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: Sequence[Any] | None = None
+    many: Sequence[Sequence[Any]] | None = None
+
+
+class ViewStore:
+    """Runs projection SQL on the ledger's database through the library's tracking recorder."""
+
+    def __init__(self, application_recorder: Any) -> None:
+        datastore = application_recorder.datastore
+        self.is_postgres = type(application_recorder).__module__.startswith("eventsourcing.postgres")
+        if self.is_postgres:
+            from eventsourcing.postgres import PostgresTrackingRecorder
+
+            self.tracking: TrackingRecorder = PostgresTrackingRecorder(
+                datastore, tracking_table_name=TRACKING_TABLE
+            )
+        else:
+            from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+            self.tracking = SQLiteTrackingRecorder(datastore)
+        self.tracking.create_table()
+        self.datastore = datastore
+
+    def sql(self, text: str) -> str:
+        """Write `?` placeholders and SQLite-ish types once; PostgreSQL gets its own spelling."""
+        if self.is_postgres:
+            return text.replace("?", "%s").replace(" BLOB", " BYTEA")
+        return text
+
+    def position(self, name: str) -> int:
+        return self.tracking.max_tracking_id(name) or 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def execute(self, cursor: Any, statements: Iterable[Statement]) -> None:
+        """Consecutive statements with the same SQL go as one executemany (pipelined on
+        PostgreSQL): a page of diary entries is one round trip, not thousands."""
+        for sql, group in groupby(statements, key=lambda s: s.sql):
+            batch = list(group)
+            if len(batch) == 1 and batch[0].many is None:
+                cursor.execute(self.sql(sql), batch[0].params or ())
+                continue
+            rows = [row for s in batch for row in (s.many if s.many is not None else [s.params or ()])]
+            if rows:
+                cursor.executemany(self.sql(sql), rows)
+
+    def record(self, cursor: Any, name: str, position: int) -> None:
+        """The page's tracking row, in the page's transaction (library single-row tracking)."""
+        self.tracking._insert_tracking(cursor, Tracking(name, position))  # noqa: SLF001
+
+    def reset_tracking(self, cursor: Any, name: str, position: int | None) -> None:
+        """Moving a position backwards (a rebuild swapped in) needs delete, not upsert."""
+        table = TRACKING_TABLE if self.is_postgres else "tracking"
+        cursor.execute(self.sql(f"DELETE FROM {table} WHERE application_name = ?"), (name,))
+        if position:
+            self.record(cursor, name, position)
+
+    def query(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.sql(text), params)
+            return [dict(row) for row in cursor.fetchall()]
+
+    def run(self, statements: Iterable[Statement]) -> None:
+        with self.transaction() as cursor:
+            self.execute(cursor, statements)
