@@ -100,6 +100,7 @@ class Contribution:
     recorded_at: datetime | None
     note: str  # Vietnamese first, then English
     basis_official_id: UUID | None = None  # a leader's unit line: the member it derives from
+    position: int | None = None  # the event's log position, where the reader stamped one
 
 
 def event_id_of(event: RecordedEvent) -> str:
@@ -144,6 +145,7 @@ def line(
         recorded_at=event.timestamp,
         note=note,
         basis_official_id=basis_official_id,
+        position=getattr(event, "position", None),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -196,82 +196,39 @@ class CycleFold:
         members = sorted(
             roster(opened, _histories(self._units), _histories(self._officials)), key=_row_order
         )
-        lines: dict[UUID, list[Contribution]] = {m.official_id: [] for m in members}
-        flags: dict[UUID, list[str]] = {m.official_id: [] for m in members}
-        failing: set[UUID] = set()
-        self._own_lines(opened, policy, members, lines, flags, failing)
-
-        totals: dict[UUID, Decimal] = {}
-        ratings: dict[UUID, Rating] = {}
-
-        def settle(member: Member) -> None:
-            own = lines[member.official_id]
-            own += clamp_lines(member.official_id, own)
-            totals[member.official_id] = total_of(own)
-            ratings[member.official_id] = rating_for(
-                totals[member.official_id], member.official_id in failing, policy
-            )
-
-        def add(member: Member, more: tuple[list[Contribution], list[str]]) -> None:
-            lines[member.official_id].extend(more[0])
-            flags[member.official_id].extend(more[1])
-
+        sheet = _Sheet(policy)
+        self._own_lines(opened, policy, members, sheet)
         for member in members:
             if not member.is_leader:
-                settle(member)
+                sheet.settle(member)
         for head in (m for m in members if m.is_unit_head):
             unit_members = [
                 m for m in members
                 if m.unit_id == head.unit_id and m.official_id != head.official_id
                 and not m.is_commune_leader
             ]
-            add(head, member_unit_lines(
-                head.official_id, [(m, totals[m.official_id]) for m in unit_members], opened, policy
-            ))
-            add(head, reduction_lines(
-                head.official_id, lines[head.official_id], _not_completed(unit_members, ratings),
-                policy,
-            ))
-            settle(head)
+            scored = [(m, sheet.totals[m.official_id]) for m in unit_members]
+            sheet.add(head, member_unit_lines(head.official_id, scored, opened, policy))
+            sheet.reduce_unit_part(head, unit_members)
+            sheet.settle(head)
         others = [m for m in members if not m.is_commune_leader]
         targets = _histories(self._targets)
+        in_order = [targets[k] for k in sorted(targets, key=str)]
         for leader in (m for m in members if m.is_commune_leader):
-            add(leader, target_unit_lines(
-                leader.official_id, [targets[k] for k in sorted(targets, key=str)], opened, policy
-            ))
-            add(leader, reduction_lines(
-                leader.official_id, lines[leader.official_id], _not_completed(others, ratings),
-                policy,
-            ))
-            settle(leader)
-
-        capped = excellent_cap(
-            [(m, totals[m.official_id], ratings[m.official_id]) for m in members], policy
-        )
-        for official_id, cap_line in capped.items():
-            ratings[official_id] = Rating.GOOD
-            lines[official_id].append(cap_line)
-            flags[official_id].append("capped_excellent")
-        rows = tuple(
-            _row(m, lines[m.official_id], flags[m.official_id], ratings[m.official_id])
-            for m in members
-        )
+            sheet.add(leader, target_unit_lines(leader.official_id, in_order, opened, policy))
+            sheet.reduce_unit_part(leader, others)
+            sheet.settle(leader)
+        sheet.cap_excellent(members)
         return ScoreTable(
             cycle_id=self.cycle_id,
             policy_version=policy_version if policy_version is not None else opened.policy_version,
             starts_on=opened.starts_on,
             ends_on=opened.ends_on,
-            rows=rows,
+            rows=tuple(sheet.row(m) for m in members),
         )
 
     def _own_lines(
-        self,
-        opened: Cycle.CycleOpened,
-        policy: PolicyParams,
-        members: list[Member],
-        lines: dict[UUID, list[Contribution]],
-        flags: dict[UUID, list[str]],
-        failing: set[UUID],
+        self, opened: Cycle.CycleOpened, policy: PolicyParams, members: list[Member], sheet: _Sheet
     ) -> None:
         """Each official's own components: tasks, discipline, conduct, approval duty."""
         tasks = _group(self._tasks, current_assignee)
@@ -281,20 +238,74 @@ class CycleFold:
         for m in members:
             oid = m.official_id
             points = policy.leader_own_points if m.is_leader else policy.task_points
-            task, task_flags = task_lines(oid, points, tasks.get(oid, []), opened, policy)
-            discipline, discipline_flags, is_failing = discipline_lines(
+            sheet.add(m, task_lines(oid, points, tasks.get(oid, []), opened, policy))
+            discipline, flags, failing = discipline_lines(
                 oid, sanctions.get(oid, []), opened, policy
             )
-            behaviour, conduct_flags = conduct_lines(oid, conduct.get(oid, []), opened, policy)
-            approvals = approval_lines(
-                oid,
-                [h[0] for h in misses.get(oid, []) if isinstance(h[0], _MISSED)],
-                policy,
-            )
-            lines[oid] += task + discipline + behaviour + approvals
-            flags[oid] += task_flags + discipline_flags + conduct_flags
-            if is_failing:
-                failing.add(oid)
+            sheet.add(m, (discipline, flags))
+            if failing:
+                sheet.failing.add(oid)
+            sheet.add(m, conduct_lines(oid, conduct.get(oid, []), opened, policy))
+            missed = [h[0] for h in misses.get(oid, []) if isinstance(h[0], _MISSED)]
+            sheet.add(m, (approval_lines(oid, missed, policy), []))
+
+
+class _Sheet:
+    """The working lines of one `table()` call, filled person by person."""
+
+    def __init__(self, policy: PolicyParams) -> None:
+        self.policy = policy
+        self.lines: dict[UUID, list[Contribution]] = defaultdict(list)
+        self.flags: dict[UUID, list[str]] = defaultdict(list)
+        self.failing: set[UUID] = set()  # a formal measure rates them "not completed"
+        self.totals: dict[UUID, Decimal] = {}
+        self.ratings: dict[UUID, Rating] = {}
+
+    def add(self, member: Member, more: tuple[list[Contribution], list[str]]) -> None:
+        self.lines[member.official_id].extend(more[0])
+        self.flags[member.official_id].extend(more[1])
+
+    def settle(self, member: Member) -> None:
+        """Close the official's points: clamp, total and the rating before the cap."""
+        oid = member.official_id
+        self.lines[oid] += clamp_lines(oid, self.lines[oid])
+        self.totals[oid] = total_of(self.lines[oid])
+        self.ratings[oid] = rating_for(self.totals[oid], oid in self.failing, self.policy)
+
+    def reduce_unit_part(self, leader: Member, members: Iterable[Member]) -> None:
+        failed = [m for m in members if self.ratings.get(m.official_id) is Rating.NOT_COMPLETED]
+        oid = leader.official_id
+        self.add(leader, reduction_lines(oid, self.lines[oid], failed, self.policy))
+
+    def cap_excellent(self, members: list[Member]) -> None:
+        rated = [(m, self.totals[m.official_id], self.ratings[m.official_id]) for m in members]
+        for oid, cap_line in excellent_cap(rated, self.policy).items():
+            self.ratings[oid] = Rating.GOOD
+            self.lines[oid].append(cap_line)
+            self.flags[oid].append("capped_excellent")
+
+    def row(self, member: Member) -> OfficialScore:
+        lines = self.lines[member.official_id]
+        return OfficialScore(
+            official_id=member.official_id,
+            code=member.code,
+            full_name=member.full_name,
+            position=member.position,
+            unit_id=member.unit_id,
+            unit_name=member.unit_name,
+            post_group=member.post_group,
+            post=member.post.value if member.post is not None else None,
+            task=total_of(lines, TASK),
+            unit=total_of(lines, UNIT),
+            discipline=total_of(lines, DISCIPLINE),
+            conduct=total_of(lines, CONDUCT),
+            approval=total_of(lines, APPROVAL),
+            clamp=total_of(lines, CLAMP),
+            total=total_of(lines),
+            rating=self.ratings[member.official_id],
+            flags=tuple(dict.fromkeys(self.flags[member.official_id])),
+            contributions=tuple(sorted(lines, key=_line_order)),
+        )
 
 
 def score(
@@ -344,10 +355,6 @@ def _group(store: _Store, key_of: Callable[[History], object]) -> dict[UUID, lis
     return grouped
 
 
-def _not_completed(members: Iterable[Member], ratings: Mapping[UUID, Rating]) -> list[Member]:
-    return [m for m in members if ratings.get(m.official_id) is Rating.NOT_COMPLETED]
-
-
 def _row_order(member: Member) -> tuple[str, int, str, str]:
     """Unit name, leaders first, full name, then id: stable whatever the event order."""
     leaders_first = 0 if member.is_leader else 1
@@ -363,29 +370,3 @@ def _line_order(c: Contribution) -> tuple[int, datetime | None, str, int]:
         return (1, None, "", 0)
     aggregate, _, version = c.event_id.rpartition(":")
     return (0, c.recorded_at, aggregate, int(version))
-
-
-def _row(
-    member: Member, lines: list[Contribution], flags: list[str], rating: Rating
-) -> OfficialScore:
-    ordered = tuple(sorted(lines, key=_line_order))
-    return OfficialScore(
-        official_id=member.official_id,
-        code=member.code,
-        full_name=member.full_name,
-        position=member.position,
-        unit_id=member.unit_id,
-        unit_name=member.unit_name,
-        post_group=member.post_group,
-        post=member.post.value if member.post is not None else None,
-        task=total_of(lines, TASK),
-        unit=total_of(lines, UNIT),
-        discipline=total_of(lines, DISCIPLINE),
-        conduct=total_of(lines, CONDUCT),
-        approval=total_of(lines, APPROVAL),
-        clamp=total_of(lines, CLAMP),
-        total=total_of(lines),
-        rating=rating,
-        flags=tuple(dict.fromkeys(flags)),
-        contributions=ordered,
-    )

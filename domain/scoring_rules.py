@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from domain.cycles import Cycle
 from domain.discipline import ConductAssessment, Sanction, SanctionKind
 from domain.policy import PolicyParams
@@ -32,11 +30,10 @@ from domain.score_lines import (
     line,
     total_of,
 )
-from domain.scoring_roster import Member
+from domain.scoring_roster import History, Member
 from domain.targets import Target
 from domain.tasks import MissedApproval
 
-History = Sequence[Aggregate.Event]
 HUNDRED = Decimal(100)
 
 _MEASURES_VI = {
@@ -214,7 +211,11 @@ def target_unit_lines(
             ))
             continue
         latest = reported[-1]
-        attained = min(latest.value / target_set.target_value, Decimal(1))
+        attained = (
+            min(latest.value / target_set.target_value, Decimal(1))
+            if target_set.target_value > 0
+            else Decimal(1)  # TargetSet refuses this; a fold must still never divide by zero
+        )
         lines.append(line(
             leader_id, UNIT, points * attained / count, latest,
             f"Chỉ tiêu «{target_set.indicator}»: đạt {fmt_points(latest.value)}/"

@@ -15,14 +15,12 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from domain.cycles import Cycle
 from domain.policy import PolicyParams
 from domain.score_lines import TASK, Contribution, fmt_day, fmt_points, line, total_of
+from domain.scoring_roster import History
 from domain.tasks import Deduction, KpiKind, Task
 
-History = Sequence[Aggregate.Event]
 ONE = Decimal(1)
 THREE = Decimal(3)
 
@@ -117,7 +115,11 @@ def _one_task(
         )
         return [line(official_id, TASK, Decimal(0), assigned, note)]
 
-    quantity = min(Decimal(submitted.quantity) / Decimal(assigned.target_quantity), ONE)
+    quantity = (
+        min(Decimal(submitted.quantity) / Decimal(assigned.target_quantity), ONE)
+        if assigned.target_quantity > 0
+        else ONE  # `check_terms` refuses this; a fold must still never divide by zero
+    )
     lines = [
         line(
             official_id, TASK, share * (quantity + 2) / THREE, submitted,

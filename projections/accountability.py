@@ -54,10 +54,10 @@ class Accountability(ReadModel):
             "submitted_on TEXT, deadline TEXT, event_id TEXT"
         ),
     }
-    indexes: ClassVar[dict[str, str]] = {
-        "by_official": "sanctions(official_id",
-        "by_approver": "misses(approver_id",
-        "by_cycle": "targets(cycle_id",
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {
+        "by_official": ("sanctions", "official_id"),
+        "by_approver": ("misses", "approver_id"),
+        "by_cycle": ("targets", "cycle_id"),
     }
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:

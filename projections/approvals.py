@@ -32,9 +32,9 @@ class Approvals(ReadModel):
         "task_cycles": "cycle_id TEXT PRIMARY KEY, unit_id TEXT, policy_version TEXT",
         "task_policies": "version TEXT PRIMARY KEY, deadline_days INTEGER, holidays TEXT",
     }
-    indexes: ClassVar[dict[str, str]] = {
-        "by_approver": "tasks(approver_id, status",
-        "by_cycle": "tasks(cycle_id",
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {
+        "by_approver": ("tasks", "approver_id, status"),
+        "by_cycle": ("tasks", "cycle_id"),
     }
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:

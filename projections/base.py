@@ -29,7 +29,7 @@ class ReadModel(Projection[TrackingRecorder]):
     """Tables are declared as {logical name: column DDL}; SQL refers to them as {name}."""
 
     tables: ClassVar[dict[str, str]] = {}
-    indexes: ClassVar[dict[str, str]] = {}  # {index suffix: "table(columns)"}
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # {index suffix: (logical table, columns)}
 
     def __init__(self, store: ViewStore, *, shadow: bool = False) -> None:
         super().__init__(store.tracking)
@@ -55,12 +55,11 @@ class ReadModel(Projection[TrackingRecorder]):
             Statement(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
             for name, columns in self.tables.items()
         ]
-        for suffix, target in self.indexes.items():
-            logical, columns = target.split("(", 1)
+        for suffix, (logical, columns) in self.indexes.items():
             statements.append(
                 Statement(
                     f"CREATE INDEX IF NOT EXISTS {self.table(logical)}_{suffix} "
-                    f"ON {self.table(logical)} ({columns}"
+                    f"ON {self.table(logical)} ({columns})"
                 )
             )
         self.store.run(statements)

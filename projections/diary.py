@@ -24,7 +24,7 @@ class Diary(ReadModel):
             "voided_reason TEXT, position INTEGER, PRIMARY KEY (official_id, day, entry_no)"
         ),
     }
-    indexes: ClassVar[dict[str, str]] = {"by_cycle": "diary_entries(cycle_id, official_id"}
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {"by_cycle": ("diary_entries", "cycle_id, official_id")}
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         out: list[Statement] = []

@@ -72,9 +72,9 @@ class Scores(ReadModel):
             "cycle_id TEXT PRIMARY KEY, policy_version TEXT, digest TEXT, computed_at INTEGER"
         ),
     }
-    indexes: ClassVar[dict[str, str]] = {
-        "by_unit": "scoreboard(cycle_id, unit_id",
-        "by_time": "lineage(cycle_id, official_id, recorded_at",
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {
+        "by_unit": ("scoreboard", "cycle_id, unit_id"),
+        "by_time": ("lineage", "cycle_id, official_id, recorded_at"),
     }
 
     def forget(self) -> None:

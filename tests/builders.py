@@ -65,6 +65,10 @@ class Town:
         unit.appoint(post, official.id, on)
         self.record(unit)
 
+    def relieve(self, unit: Unit, post: Post, official: Official, on: date) -> None:
+        unit.relieve(post, official.id, on, "điều động")
+        self.record(unit)
+
     def transfer(self, official: Official, to: Unit, on: date, post_group: str | None = None) -> None:
         official.transfer(to.id, official.position, post_group or official.post_group, on)
         self.record(official)

@@ -3,7 +3,8 @@
 Xã Tân Lập (Tỉnh Bắc Ninh): a People's Committee chairman and a Party secretary, two
 departments with a head and two or three members each, an admin (Sở Nội vụ) and a member of
 the KPI monitoring team; scoring policy "v1" published; one 15-day cycle, 2 to 16 March 2026.
-Ids derive from codes, so the same names give the same ids in every database.
+Ids derive from codes. `tag` prefixes every code (and `command_id`) so several communes can
+share one ledger without colliding; policy "v1" is published once per ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from domain.actors import Actor
 from domain.cycles import CycleKind
 from domain.ledger import Ledger
 from domain.org import Post, UnitKind, official_id_for
+from domain.errors import NotFound
 from domain.policy import PolicyParams
 from domain.roles import Role
 
@@ -25,11 +27,10 @@ POLICY_FROM = date(2026, 1, 1)
 CYCLE_STARTS = date(2026, 3, 2)  # a Monday
 CYCLE_ENDS = date(2026, 3, 16)
 
-ADMIN = Actor(official_id=official_id_for("BN-SNV-01"), role=Role.ADMIN.value)
-
 
 @dataclass(frozen=True)
 class Commune:
+    tag: str
     province_id: UUID
     commune_id: UUID
     economy_id: UUID  # Phòng Kinh tế
@@ -46,31 +47,54 @@ class Commune:
     starts_on: date = CYCLE_STARTS
     ends_on: date = CYCLE_ENDS
 
+    @property
+    def member(self) -> Actor:
+        """Phạm Thị Dung, chuyên viên of Phòng Kinh tế."""
+        return self.economy_members[0]
 
-def official(code: str) -> Actor:
-    """The actor an enrolled official acts as, with the ordinary role."""
-    return Actor(official_id=official_id_for(code), role=Role.OFFICIAL.value)
+    @property
+    def colleague(self) -> Actor:
+        """Hoàng Văn Em, her colleague in the same department."""
+        return self.economy_members[1]
+
+    @property
+    def culture_member(self) -> Actor:
+        """Bùi Văn Khánh, chuyên viên of Phòng Văn hóa - Xã hội."""
+        return self.culture_members[0]
+
+    def code(self, local: str) -> str:
+        """A unit or official code of this commune (as given to the Ledger)."""
+        return self.tag + local
+
+    def command_id(self, local: str) -> str:
+        """A command id no other commune in the same ledger uses."""
+        return self.tag + local
 
 
-def build_commune(ledger: Ledger, holidays: Sequence[date] = ()) -> Commune:
+def build_commune(ledger: Ledger, holidays: Sequence[date] = (), tag: str = "") -> Commune:
     """Record the commune; `holidays` go into policy v1's working-day calendar."""
-    a = ADMIN
-    province = ledger.register_unit(a, code="BN", name="Tỉnh Bắc Ninh", kind=UnitKind.PROVINCE)
+
+    def official(code: str, role: Role = Role.OFFICIAL) -> Actor:
+        return Actor(official_id=official_id_for(tag + code), role=role.value)
+
+    a = official("BN-SNV-01", Role.ADMIN)
+    province = ledger.register_unit(a, code=tag + "BN", name="Tỉnh Bắc Ninh", kind=UnitKind.PROVINCE)
     commune = ledger.register_unit(
-        a, code="BN-TL", name="Xã Tân Lập", kind=UnitKind.COMMUNE, parent_id=province
+        a, code=tag + "BN-TL", name="Xã Tân Lập", kind=UnitKind.COMMUNE, parent_id=province
     )
     economy = ledger.register_unit(
-        a, code="BN-TL-KT", name="Phòng Kinh tế", kind=UnitKind.DEPARTMENT, parent_id=commune
+        a, code=tag + "BN-TL-KT", name="Phòng Kinh tế", kind=UnitKind.DEPARTMENT,
+        parent_id=commune,
     )
     culture = ledger.register_unit(
-        a, code="BN-TL-VHXH", name="Phòng Văn hóa - Xã hội", kind=UnitKind.DEPARTMENT,
+        a, code=tag + "BN-TL-VHXH", name="Phòng Văn hóa - Xã hội", kind=UnitKind.DEPARTMENT,
         parent_id=commune,
     )
 
     def enrol(code: str, full_name: str, position: str, unit_id: UUID, group: str) -> Actor:
         staff = "cán bộ" if group == "lãnh đạo xã" else "công chức"
         ledger.enroll_official(
-            a, code=code, full_name=full_name, position=position, unit_id=unit_id,
+            a, code=tag + code, full_name=full_name, position=position, unit_id=unit_id,
             staff_category=staff, post_group=group, on=ENROLLED_ON,
         )
         return official(code)
@@ -99,14 +123,19 @@ def build_commune(ledger: Ledger, holidays: Sequence[date] = ()) -> Commune:
     ):
         ledger.appoint_leader(a, unit_id=unit, post=post, official_id=leader.official_id, on=ENROLLED_ON)
 
-    ledger.publish_policy(
-        a, version="v1", effective_from=POLICY_FROM, params=PolicyParams(holidays=tuple(holidays))
-    )
+    params = PolicyParams(holidays=tuple(holidays))
+    try:
+        published = ledger.policies().get("v1").params
+    except NotFound:
+        ledger.publish_policy(a, version="v1", effective_from=POLICY_FROM, params=params)
+    else:
+        if published != params:
+            raise ValueError("policy v1 of this ledger has other holidays; use a fresh ledger")
     cycle = ledger.open_cycle(
         a, unit_id=commune, kind=CycleKind.FIFTEEN_DAYS, starts_on=CYCLE_STARTS, ends_on=CYCLE_ENDS
     )
     return Commune(
-        province_id=province, commune_id=commune, economy_id=economy, culture_id=culture,
+        tag=tag, province_id=province, commune_id=commune, economy_id=economy, culture_id=culture,
         admin=a, monitoring=Actor(monitoring.official_id, Role.MONITORING.value),
         chairman=chairman, secretary=secretary,
         economy_head=economy_head, economy_members=economy_members,
