@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e.field}: {e.reason}", file=sys.stderr)
         return 2
     except PersistenceError as e:
-        print(f"error: database: {e}", file=sys.stderr)
+        print(f"error: database: {describe_database(_env())}: {e}", file=sys.stderr)
         return 2
 
 

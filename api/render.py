@@ -34,7 +34,8 @@ COMPONENT_LABELS = {
 }
 FLAG_LABELS = {
     "no_assigned_task": "Không được giao nhiệm vụ KPI trong kỳ (hưởng đủ điểm nhiệm vụ)",
-    "capped_excellent": "Vượt tỷ lệ 20% Hoàn thành xuất sắc: xếp Hoàn thành tốt",
+    "capped_excellent": "Vượt tỷ lệ Hoàn thành xuất sắc cho phép (NĐ 90/2020, điều 20): xếp "
+    "Hoàn thành tốt",
     "conduct_not_assessed": "Chưa được đánh giá phẩm chất: tính điểm mặc định",
     "failing_measure": "Bị kỷ luật từ khiển trách trở lên: Không hoàn thành nhiệm vụ",
     "unit_part_reduced": "Phần điểm đơn vị bị giảm một nửa (có người Không hoàn thành)",
@@ -183,8 +184,12 @@ class Explanation:
             if getattr(row, name) or name in ("task", "discipline", "conduct")
         ]
         added = sum((c.delta for c in row.contributions), Decimal(0))
-        check = "= tổng các dòng" if added == row.total else f"≠ tổng các dòng ({points(added)})"
-        out.add_row("Tổng điểm", f"{' + '.join(parts)} = {points(row.total)} ({check})")
+        n = len(row.contributions)
+        out.add_row("Tổng điểm", f"{points(row.total)} = {' + '.join(parts)}")
+        out.add_row("Đối chiếu", f"bằng tổng {n} dòng ở trên / equals the sum of the {n} lines"
+                    if added == row.total else
+                    Text(f"KHÁC tổng {n} dòng ở trên ({points(added)}) / differs from the sum "
+                         "of the lines", style="bold red"))
         style = RATING_STYLES[row.rating]
         out.add_row("Xếp loại", Text(f"{row.rating.label_vi} ({row.rating.label_en})", style=style))
         flags = [f"{flag_label(f)} [{f}]" for f in row.flags] or ["không có"]

@@ -50,6 +50,7 @@ class DiaryDay(Aggregate):
         self.official_id = official_id
         self.day = occurred_on
         self.entries: dict[int, Decimal] = {}
+        self.entry_cycles: dict[int, UUID] = {}
         self.next_entry_no = 1
 
     @property
@@ -90,6 +91,7 @@ class DiaryDay(Aggregate):
         products: int, description: str, occurred_on: date,
     ) -> None:
         self.entries[entry_no] = hours
+        self.entry_cycles[entry_no] = cycle_id
         self.next_entry_no = entry_no + 1
 
     def void(self, entry_no: int, reason: str) -> None:

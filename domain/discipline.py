@@ -17,6 +17,11 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflict, InvalidInput
 
+# Vietnamese labels for the criteria officials read on their score sheets.
+CRITERION_LABELS = {
+    "unexcused_training_absence": "Vắng tập huấn, bồi dưỡng không có lý do chính đáng",
+}
+
 
 class SanctionKind(str, Enum):
     DEDUCTION = "deduction"
@@ -57,7 +62,7 @@ class Sanction(Aggregate):
 
     @staticmethod
     def check_terms(kind: SanctionKind, criterion: str, points: Decimal | None, reason: str,
-                    known_deduction: Decimal | None) -> None:
+                    known_deduction: Decimal | None, max_points: Decimal) -> None:
         if not reason.strip():
             raise InvalidInput("reason", "a sanction must state its reason")
         if kind is SanctionKind.DEDUCTION:
@@ -65,8 +70,8 @@ class Sanction(Aggregate):
                 raise InvalidInput("criterion", "a point deduction names the criterion breached")
             if points is None and known_deduction is None:
                 raise InvalidInput("points", f"the policy has no deduction for {criterion!r}; give the points")
-        if points is not None and not Decimal(0) < points <= Decimal(15):
-            raise InvalidInput("points", "must be more than 0 and at most the 15 discipline points")
+        if points is not None and not Decimal(0) < points <= max_points:
+            raise InvalidInput("points", f"must be more than 0 and at most the {max_points} discipline points")
 
     def revoke(self, reason: str, on: date) -> None:
         if self.is_revoked:

@@ -39,11 +39,35 @@ R = TypeVar("R")
 
 PAGE = 5_000
 
+PARENT_KIND: dict[UnitKind, UnitKind | None] = {
+    UnitKind.PROVINCE: None,
+    UnitKind.PROVINCE_BODY: UnitKind.PROVINCE,
+    UnitKind.COMMUNE: UnitKind.PROVINCE,
+    UnitKind.DEPARTMENT: UnitKind.COMMUNE,
+}
+MAX_CYCLE_DAYS = {CycleKind.FIFTEEN_DAYS: 16, CycleKind.MONTH: 31, CycleKind.QUARTER: 92, CycleKind.YEAR: 366}
+
 
 def _fingerprint(command: str, args: dict[str, Any]) -> str:
     """Same command id with different arguments is a client error, not a retry."""
-    text = command + "|" + "|".join(f"{k}={args[k]!r}" for k in sorted(args))
+    def canonical(value: Any) -> Any:
+        return value.normalize() if isinstance(value, Decimal) else value
+
+    text = command + "|" + "|".join(f"{k}={canonical(args[k])!r}" for k in sorted(args))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def amount(field: str, value: object) -> Decimal:
+    """Hours, weights and points arrive as Decimal, int or text; a float is taken at its
+    printed value, anything else is refused naming the field."""
+    if isinstance(value, Decimal | int | float | str) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            number = Decimal("NaN")
+        if number.is_finite():
+            return number
+    raise InvalidInput(field, f"must be a number, not {value!r}")
 
 
 class Ledger(Application[UUID]):
@@ -97,7 +121,7 @@ class Ledger(Application[UUID]):
 
     def _receipt(self, command_id: str) -> CommandReceipt | None:
         try:
-            found = self.repository.get(receipt_id(command_id))
+            found: Aggregate = self.repository.get(receipt_id(command_id))
         except AggregateNotFoundError:
             return None
         assert isinstance(found, CommandReceipt)
@@ -115,7 +139,7 @@ class Ledger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
         try:
-            found = self.repository.get(aggregate_id)
+            found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(field, f"no {cls.__name__.lower()} {aggregate_id}") from None
         if not isinstance(found, cls):
@@ -143,7 +167,7 @@ class Ledger(Application[UUID]):
 
     def policies(self) -> ScoringPolicies:
         try:
-            found = self.repository.get(POLICY_REGISTRY_ID)
+            found: Aggregate = self.repository.get(POLICY_REGISTRY_ID)
         except AggregateNotFoundError:
             raise NotFound("policy_version", "no scoring policy has been published") from None
         assert isinstance(found, ScoringPolicies)
@@ -185,7 +209,11 @@ class Ledger(Application[UUID]):
         )
 
     def check_in_cycle(self, official: Official, cycle: Cycle, field: str) -> None:
-        if self.commune_of(official.unit_id).id != cycle.unit_id:
+        try:
+            commune = self.commune_of(official.unit_id)
+        except InvalidInput:
+            raise InvalidInput(field, f"{official.full_name} belongs to no commune") from None
+        if commune.id != cycle.unit_id:
             raise InvalidInput(field, f"{official.full_name} does not belong to the cycle's commune")
 
     # --------------------------------------------------------------- organisation
@@ -202,10 +230,13 @@ class Ledger(Application[UUID]):
                 raise InvalidInput("code", "must not be empty")
             if not name.strip():
                 raise InvalidInput("name", "must not be empty")
-            if parent_id is not None:
-                self.get_unit(parent_id, "parent_id")
-            elif kind is not UnitKind.PROVINCE:
-                raise InvalidInput("parent_id", f"a {kind.value} must belong to a parent unit")
+            parent_kind = self.get_unit(parent_id, "parent_id").kind if parent_id else None
+            if PARENT_KIND[kind] is not parent_kind:
+                wanted = PARENT_KIND[kind]
+                raise InvalidInput(
+                    "parent_id",
+                    f"a {kind.value} belongs to a {wanted.value}" if wanted else "a province has no parent",
+                )
             unit = self._new(Unit, "code", code=code, name=name, kind=kind, parent_id=parent_id)
             return unit.id, [unit]
 
@@ -244,6 +275,10 @@ class Ledger(Application[UUID]):
             self.check_role(actor, Role.ADMIN)
             official = self.get_official(official_id)
             self.get_unit(unit_id)
+            for unit in self.unit_chain(official.unit_id):
+                held = [p.value for p, holder in unit.leaders_on(on).items() if holder == official_id]
+                if held:
+                    raise Conflict("official_id", f"holds {held[0]} of {unit.name}; relieve before transferring")
             official.transfer(unit_id, position, post_group, on)
             return None, [official]
 
@@ -313,6 +348,8 @@ class Ledger(Application[UUID]):
                 raise InvalidInput("unit_id", f"cycles are opened for communes; {unit.name} is a {unit.kind.value}")
             if ends_on < starts_on:
                 raise InvalidInput("ends_on", "must not precede starts_on")
+            if (ends_on - starts_on).days + 1 > MAX_CYCLE_DAYS[kind]:
+                raise InvalidInput("ends_on", f"a {kind.value} cycle lasts at most {MAX_CYCLE_DAYS[kind]} days")
             registry = self.policies()
             pinned = registry.get(policy_version) if policy_version else registry.in_force_on(starts_on)
             cycle = self._new(
@@ -339,6 +376,20 @@ class Ledger(Application[UUID]):
 
         return self._handle("close_cycle", actor, command_id, args, decide, decode=str)
 
+    def reopen_cycle(
+        self, actor: Actor, *, cycle_id: UUID, reason: str, on: date, command_id: str | None = None
+    ) -> None:
+        """Only an appeal decision reopens a certified cycle; the reason cites it."""
+        args = dict(cycle_id=cycle_id, reason=reason, on=on)
+
+        def decide() -> tuple[None, list[Aggregate]]:
+            self.check_role(actor, Role.ADMIN, Role.APPEALS)
+            cycle = self.get_cycle(cycle_id)
+            cycle.reopen(reason, on)
+            return None, [cycle]
+
+        return self._handle("reopen_cycle", actor, command_id, args, decide)
+
     # ------------------------------------------------------------------------ tasks
 
     def assign_task(
@@ -348,6 +399,7 @@ class Ledger(Application[UUID]):
         approver_id: UUID | None = None, command_id: str | None = None,
     ) -> UUID:
         """6 rõ: clear person, task, time, responsibility, product and authority, all required."""
+        weight = amount("weight", weight)
         args = dict(cycle_id=cycle_id, assignee_id=assignee_id, title=title, kind=kind,
                     product=product, target_quantity=target_quantity, due_on=due_on, on=on,
                     authority=authority, weight=weight, responsibility=responsibility,
@@ -389,9 +441,13 @@ class Ledger(Application[UUID]):
             cycle.check_open()
             assignee = self.get_official(assignee_id, "assignee_id")
             self.check_in_cycle(assignee, cycle, "assignee_id")
+            # Authority over the work being taken away and over the new hand; the approver must
+            # still lead whoever now does the task.
+            self.check_leads(actor.official_id, self.get_official(task.assignee_id, "task_id"), on)
             self.check_leads(actor.official_id, assignee, on)
             if assignee_id == task.approver_id:
                 raise InvalidInput("assignee_id", "the task's approver cannot also be its assignee")
+            self.check_leads(task.approver_id, assignee, on, field="assignee_id")
             task.reassign(assignee_id, reason, on)
             return None, [task]
 
@@ -463,7 +519,7 @@ class Ledger(Application[UUID]):
             cycle = self.get_cycle(task.cycle_id)
             policy = self.policy_of(cycle).params
             deadline = policy.calendar.add_working_days(submitted_on, policy.approval_deadline_days)
-            lapsed = acted_on > deadline if acted_on is not None else as_of > deadline
+            lapsed = as_of > deadline and (acted_on is None or acted_on > deadline)
             if not lapsed or missed_approval_id(task_id, version, deadline) in self.repository:
                 continue
             miss = MissedApproval(
@@ -506,6 +562,7 @@ class Ledger(Application[UUID]):
         command_id: str | None = None,
     ) -> int:
         """An official logs only their own diary; more than 24 hours a day is refused."""
+        hours = amount("hours", hours)
         args = dict(cycle_id=cycle_id, on=on, hours=hours, task_id=task_id, duty=duty,
                     products=products, description=description, official_id=official_id)
 
@@ -541,6 +598,8 @@ class Ledger(Application[UUID]):
             if owner != actor.official_id:
                 self.check_leads(actor.official_id, self.get_official(owner), on)
             day = self._get(DiaryDay, diary_day_id(owner, on), "on")
+            if entry_no in day.entry_cycles:
+                self.get_cycle(day.entry_cycles[entry_no]).check_open()
             day.void(entry_no, reason)
             return None, [day]
 
@@ -553,6 +612,7 @@ class Ledger(Application[UUID]):
         criterion: str = "", points: Decimal | None = None, evidence: str = "",
         command_id: str | None = None,
     ) -> UUID:
+        points = None if points is None else amount("points", points)
         args = dict(official_id=official_id, kind=kind, reason=reason, on=on, criterion=criterion,
                     points=points, evidence=evidence)
 
@@ -561,7 +621,8 @@ class Ledger(Application[UUID]):
             if actor.role != Role.ADMIN.value:
                 self.check_leads(actor.official_id, official, on)
             policy = self.policies().in_force_on(on).params
-            Sanction.check_terms(kind, criterion, points, reason, policy.criterion_deduction(criterion))
+            Sanction.check_terms(kind, criterion, points, reason, policy.criterion_deduction(criterion),
+                                 policy.discipline_points)
             sanction = Sanction(
                 official_id=official_id, kind=kind, criterion=criterion, points=points,
                 reason=reason, evidence=evidence, occurred_on=on,
@@ -589,6 +650,7 @@ class Ledger(Application[UUID]):
         note: str = "", command_id: str | None = None,
     ) -> None:
         """The soft criterion: the unit head's assessment of ethics, work style, service."""
+        points = amount("points", points)
         args = dict(official_id=official_id, cycle_id=cycle_id, points=points, on=on, note=note)
 
         def decide() -> tuple[None, list[Aggregate]]:
@@ -613,6 +675,7 @@ class Ledger(Application[UUID]):
         on: date, command_id: str | None = None,
     ) -> UUID:
         """Commune development targets are set by the province (admin role)."""
+        target_value = amount("target_value", target_value)
         args = dict(cycle_id=cycle_id, indicator=indicator, target_value=target_value,
                     measure=measure, on=on)
 
@@ -634,10 +697,12 @@ class Ledger(Application[UUID]):
         command_id: str | None = None,
     ) -> None:
         """Reported by the KPI monitoring team, or by the commune's chairman or secretary."""
+        value = amount("value", value)
         args = dict(target_id=target_id, value=value, evidence=evidence, on=on)
 
         def decide() -> tuple[None, list[Aggregate]]:
             target = self._get(Target, target_id, "target_id")
+            self.get_cycle(target.cycle_id).check_open()
             if actor.role != Role.MONITORING.value:
                 commune = self.get_unit(target.unit_id)
                 if actor.official_id not in commune.leaders_on(on).values():
@@ -667,7 +732,7 @@ class Ledger(Application[UUID]):
     def decode(self, notification: Notification) -> Any:
         """A stored event, typed again, carrying its log position (for lineage and proofs)."""
         event = self.mapper.to_domain_event(notification)
-        object.__setattr__(event, "position", notification.id)
+        object.__setattr__(event, "notification_id", notification.id)
         return event
 
     def score_cycle(

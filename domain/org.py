@@ -53,7 +53,8 @@ class Tenure:
     ends_on: date | None = None
 
     def covers(self, day: date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        """A leader relieved on day X no longer holds the post on X: a successor may start then."""
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
 
 
 class Unit(Aggregate):
@@ -107,6 +108,8 @@ class Unit(Aggregate):
             raise Conflict("official_id", f"does not hold the post {post.value} of {self.name}")
         if on < current[0].starts_on:
             raise InvalidInput("on", "a tenure cannot end before it started")
+        if not reason.strip():
+            raise InvalidInput("reason", "relieving a leader must state the decision or reason")
         self._relieved(post=post, official_id=official_id, occurred_on=on, reason=reason)
 
     @event(LeaderRelieved)
@@ -159,7 +162,7 @@ class Official(Aggregate):
         self.enrolled_on = occurred_on
 
     def transfer(self, unit_id: UUID, position: str, post_group: str, on: date) -> None:
-        if unit_id == self.unit_id and position == self.position:
+        if (unit_id, position, post_group) == (self.unit_id, self.position, self.post_group):
             raise Conflict("unit_id", "the official already holds this position in this unit")
         if on < self.enrolled_on:
             raise InvalidInput("on", "a transfer cannot precede enrolment")

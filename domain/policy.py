@@ -83,6 +83,12 @@ class PolicyParams:
             raise InvalidInput("params.excellent_cap_rounding", "must be 'down' or 'half_up'")
         if not D(0) <= self.conduct_default <= self.conduct_points:
             raise InvalidInput("params.conduct_default", "must lie within the conduct points")
+        for name in ("excellent_cap_ratio", "unit_part_factor_if_member_failed", "error_penalty",
+                     "delay_penalty"):
+            if not D(0) <= getattr(self, name) <= 1:
+                raise InvalidInput(f"params.{name}", "must lie between 0 and 1")
+        if self.approval_miss_points < 0 or any(p <= 0 for _, p in self.criterion_points):
+            raise InvalidInput("params", "deductions must be positive")
 
 
 POLICY_REGISTRY_ID = uuid5(NAMESPACE_URL, "kpi-ledger:scoring-policies")

@@ -145,7 +145,7 @@ def line(
         recorded_at=event.timestamp,
         note=note,
         basis_official_id=basis_official_id,
-        position=getattr(event, "position", None),
+        position=getattr(event, "notification_id", None),
     )
 
 

@@ -141,7 +141,7 @@ class CycleFold:
         self._units: _Store = {}
         self._officials: _Store = {}
         self._tasks: _Store = {}  # tasks of this cycle only
-        self._misses: _Store = {}  # missed approvals of this cycle only
+        self._misses: _Store = {}  # all: a miss belongs to the cycle its deadline falls in
         self._sanctions: _Store = {}  # all: the period is known only once the cycle is
         self._conduct: _Store = {}  # assessments for this cycle only
         self._targets: _Store = {}  # targets of this cycle only
@@ -166,8 +166,7 @@ class CycleFold:
         elif isinstance(event, _TASK_LIFE):
             _file(self._tasks, event, only_known=True)
         elif isinstance(event, MissedApproval.ApprovalDeadlineMissed):
-            if event.cycle_id == self.cycle_id:
-                _file(self._misses, event)
+            _file(self._misses, event)
         elif isinstance(event, Sanction.SanctionImposed):
             _file(self._sanctions, event)
         elif isinstance(event, Sanction.SanctionRevoked):
@@ -246,7 +245,10 @@ class CycleFold:
             if failing:
                 sheet.failing.add(oid)
             sheet.add(m, conduct_lines(oid, conduct.get(oid, []), opened, policy))
-            missed = [h[0] for h in misses.get(oid, []) if isinstance(h[0], _MISSED)]
+            missed = [
+                h[0] for h in misses.get(oid, [])
+                if isinstance(h[0], _MISSED) and opened.starts_on <= h[0].occurred_on <= opened.ends_on
+            ]
             sheet.add(m, (approval_lines(oid, missed, policy), []))
 
 

@@ -13,7 +13,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from domain.cycles import Cycle
-from domain.discipline import ConductAssessment, Sanction, SanctionKind
+from domain.discipline import CRITERION_LABELS, ConductAssessment, Sanction, SanctionKind
 from domain.policy import PolicyParams
 from domain.score_lines import (
     APPROVAL,
@@ -73,7 +73,8 @@ def discipline_lines(
             points = known if known is not None else (imposed.points or Decimal(0))
             lines.append(line(
                 official_id, DISCIPLINE, -points, imposed,
-                f"Vi phạm «{imposed.criterion}»: trừ {fmt_points(points)} điểm / "
+                f"Vi phạm «{CRITERION_LABELS.get(imposed.criterion, imposed.criterion)}»: "
+                f"trừ {fmt_points(points)} điểm / "
                 f"breach of {imposed.criterion}: −{fmt_points(points)} points",
             ))
             if revoked is not None:
@@ -277,6 +278,9 @@ def excellent_cap(
     20 % of the number rated "good" (rounded down by default); the excess, lowest total first
     (ties: smaller official id), is rated "good". Returns a 0.00 rating line per demoted official.
 
+    The cap holds for the ratings as finally given: those demoted count among the "good", so
+    the number kept is the largest k with k <= ratio x (good + excellent - k), rounded.
+
     The caller passes one agency (the commune with its departments) at a time.
     """
     groups: dict[str, list[tuple[Member, Decimal, Rating]]] = defaultdict(list)
@@ -286,8 +290,15 @@ def excellent_cap(
     percent = fmt_points(policy.excellent_cap_ratio * HUNDRED)
     demoted: dict[UUID, Contribution] = {}
     for group, rows in groups.items():
-        good = sum(1 for _, _, rating in rows if rating is Rating.GOOD)
-        allowed = int((policy.excellent_cap_ratio * good).quantize(Decimal(1), rounding=rounding))
+        good_before = sum(1 for _, _, rating in rows if rating is Rating.GOOD)
+        candidates = sum(1 for _, _, rating in rows if rating is Rating.EXCELLENT)
+
+        allowed = max(
+            k for k in range(candidates + 1)
+            if k <= int((policy.excellent_cap_ratio * (good_before + candidates - k))
+                        .quantize(Decimal(1), rounding=rounding))
+        )
+        good = good_before + candidates - allowed
         excellent = sorted(
             ((m, total) for m, total, rating in rows if rating is Rating.EXCELLENT),
             key=lambda mt: (mt[1], str(mt[0].official_id)),

@@ -87,7 +87,7 @@ def standing_submission(
     for ev in history:
         if isinstance(ev, Task.TaskSubmitted) and ev.occurred_on <= ends_on:
             submitted, returned = ev, None
-        elif isinstance(ev, Task.TaskReturned) and ev.occurred_on <= ends_on and submitted:
+        elif isinstance(ev, Task.TaskReturned) and ev.occurred_on <= ends_on and submitted is not None:
             submitted, returned = None, ev
     return submitted, returned
 
@@ -153,7 +153,7 @@ def _delay_line(
     return line(
         official_id, TASK, -share / THREE * (ONE - progress), submitted,
         f"Nộp muộn {late} ngày làm việc ({delays} lần chậm) / "
-        f"late by {late} working days ({delays} delays)",
+        f"late by {late} working day{_s(late)} ({delays} delay{_s(delays)})",
     )
 
 
@@ -178,7 +178,7 @@ def _error_lines(
                 line(
                     official_id, TASK, -share / THREE * (before - after), ev,
                     f"{ev.major_errors} lỗi lớn khi {act_vi} / "
-                    f"{ev.major_errors} major errors found on {act_en}",
+                    f"{ev.major_errors} major error{_s(ev.major_errors)} found on {act_en}",
                 )
             )
     return lines
@@ -206,3 +206,7 @@ def _void_lines(
                 )
             )
     return lines
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -108,6 +108,8 @@ class Task(Aggregate):
         self.status = Status.ASSIGNED
         self.submitted_on: date | None = None
         self.submission_version: int | None = None
+        self.acted_on: date | None = None
+        self.voided: set[Deduction] = set()
 
     @staticmethod
     def check_terms(title: str, product: str, target_quantity: int, weight: Decimal, authority: str) -> None:
@@ -145,6 +147,8 @@ class Task(Aggregate):
             raise InvalidInput("quantity", "must not be negative")
         if on < self.assigned_on:
             raise InvalidInput("on", "a task cannot be submitted before it was assigned")
+        if self.acted_on is not None and on < self.acted_on:
+            raise InvalidInput("on", "a resubmission cannot precede the return that asked for it")
         self._submitted(quantity=quantity, note=note, occurred_on=on)
 
     @event(TaskSubmitted)
@@ -172,6 +176,7 @@ class Task(Aggregate):
     @event(TaskApproved)
     def _approved(self, major_errors: int, comment: str, occurred_on: date) -> None:
         self.status = Status.APPROVED
+        self.acted_on = occurred_on
 
     def return_for_rework(self, by: UUID, major_errors: int, comment: str, on: date) -> None:
         self.check_can_be_acted_on_by(by, major_errors, on)
@@ -182,15 +187,20 @@ class Task(Aggregate):
     @event(TaskReturned)
     def _returned(self, major_errors: int, comment: str, occurred_on: date) -> None:
         self.status = Status.RETURNED
+        self.acted_on = occurred_on
 
     def confirm_objective_cause(self, deduction: Deduction, reason: str, on: date) -> None:
         if not reason.strip():
             raise InvalidInput("reason", "must state the objective cause")
+        if deduction in self.voided:
+            raise Conflict("deduction", f"an objective cause for the {deduction.value} deduction is already confirmed")
+        if self.status is Status.ASSIGNED:
+            raise Conflict("task_id", "the task has not been submitted: there is no deduction to void")
         self._objective_cause_confirmed(deduction=deduction, reason=reason, occurred_on=on)
 
     @event(ObjectiveCauseConfirmed)
     def _objective_cause_confirmed(self, deduction: Deduction, reason: str, occurred_on: date) -> None:
-        pass
+        self.voided.add(deduction)
 
 
 def missed_approval_id(task_id: UUID, submission_version: int, deadline: date) -> UUID:

@@ -35,10 +35,11 @@ SHARED = (
     Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved,
     Official.OfficialEnrolled, Official.OfficialTransferred,
     Sanction.SanctionImposed, Sanction.SanctionRevoked,
+    MissedApproval.ApprovalDeadlineMissed,  # counts in the cycle its deadline falls in
 )
 # Events that belong to one cycle, found by a field or by their aggregate's first event.
 BY_CYCLE = (
-    Task.TaskAssigned, MissedApproval.ApprovalDeadlineMissed,
+    Task.TaskAssigned,
     ConductAssessment.ConductAssessmentStarted, Target.TargetSet,
 )
 FOLLOWING = (

@@ -16,9 +16,9 @@ from uuid import UUID
 
 from domain.actors import Actor
 from domain.cycles import CycleKind
+from domain.errors import NotFound
 from domain.ledger import Ledger
 from domain.org import Post, UnitKind, official_id_for
-from domain.errors import NotFound
 from domain.policy import PolicyParams
 from domain.roles import Role
 

@@ -139,8 +139,9 @@ def _play_task(
                 if tp.resubmission is not None:
                     again, later = tp.resubmission
                     town.submit(task, again, on=acted_on + timedelta(days=later))
-    for deduction in tp.objective:
-        town.confirm_objective_cause(task, deduction, by=c.chairman)
+    if tp.submission is not None:  # only a submitted task carries a deduction to void, once each
+        for deduction in dict.fromkeys(tp.objective):
+            town.confirm_objective_cause(task, deduction, by=c.chairman)
 
 
 def interleave(events: list[Any], order: list[int]) -> list[Any]:

@@ -95,7 +95,7 @@ def test_demo_prints_the_communes_scores_and_one_explanation(demo_db: tuple[Path
     assert "Giải trình điểm: Lê Văn Hùng (CL-020), Trưởng phòng Kinh tế" in demo.out
     assert "ApprovalDeadlineMissed" in demo.out
     assert "-5.00" in demo.out
-    assert "(= tổng các dòng)" in demo.out
+    assert "equals the sum of the" in demo.out
 
 
 def test_a_second_demo_run_records_no_new_events(on_demo: Path) -> None:
