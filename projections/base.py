@@ -80,7 +80,7 @@ class ReadModel(Projection[TrackingRecorder]):
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         """The SQL that brings this model's tables up to date with `page`."""
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         with self.store.transaction() as cursor:
             self.store.execute(cursor, self.apply([(tracking.notification_id, domain_event)]))
             self.store.record(cursor, self.tracking_name, tracking.notification_id)

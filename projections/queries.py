@@ -156,7 +156,7 @@ def diary_flags(
     flags: list[dict[str, Any]] = []
     days = diary_days(store, official_id, start, end)
     run: list[dict[str, Any]] = []
-    for d in days + [None]:  # type: ignore[list-item]
+    for d in [*days, None]:
         same = (d is not None and d["hours"] == 8 and run
                 and sorted(d["entries"]) == sorted(run[-1]["entries"]))
         if d is not None and d["hours"] == 8 and (not run or same):
@@ -231,7 +231,7 @@ def unit_report(store: ViewStore, commune_id: UUID, month: str) -> dict[str, Any
         tasks = _in(store, "SELECT status, due_on, submitted_on, acted_on FROM kpi_tasks "
                     "WHERE due_on >= ? AND due_on <= ? AND assignee_id IN ({ids})",
                     (first.isoformat(), last.isoformat()), members)
-        counts = defaultdict(int)
+        counts: dict[str, int] = defaultdict(int)
         for t in tasks:
             counts[t["status"]] += 1
         report_units.append({

@@ -123,6 +123,7 @@ class Scores(ReadModel):
             for fold in self.folds.values():
                 fold.apply(event)
             return set(self.folds)
+        cycle_id: UUID | None
         if isinstance(event, BY_CYCLE):
             self.route[event.originator_id] = event.cycle_id
             cycle_id = event.cycle_id
@@ -130,11 +131,10 @@ class Scores(ReadModel):
             cycle_id = event.originator_id
         else:
             cycle_id = self.route.get(event.originator_id)
-        fold = self.folds.get(cycle_id) if cycle_id else None
-        if fold is None:
+        if cycle_id is None or cycle_id not in self.folds:
             return set()
-        fold.apply(event)
-        return {fold_id for fold_id in (cycle_id,) if fold_id}
+        self.folds[cycle_id].apply(event)
+        return {cycle_id}
 
     def _table(self, cycle_id: UUID) -> ScoreTable:
         version = self.pinned[cycle_id]

@@ -76,7 +76,7 @@ class ViewStore:
 
     def record(self, cursor: Any, name: str, position: int) -> None:
         """The page's tracking row, in the page's transaction (library single-row tracking)."""
-        self.tracking._insert_tracking(cursor, Tracking(name, position))  # noqa: SLF001
+        self.tracking._insert_tracking(cursor, Tracking(name, position))  # type: ignore[attr-defined]
 
     def reset_tracking(self, cursor: Any, name: str, position: int | None) -> None:
         """Moving a position backwards (a rebuild swapped in) needs delete, not upsert."""
