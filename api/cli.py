@@ -128,6 +128,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
             demo = record_demo_commune(ledger, step)
             progress.update(bar, completed=len(PHASES))
+        # A fresh user's database gets its read models (queue, diary, reports) straight away.
+        cli_projections.catch_up(ledger, console)
         added = (ledger.recorder.max_notification_id() or 0) - before
         console.print(
             f"Đã ghi {added} sự kiện mới / {added} new events recorded" if added else
@@ -141,7 +143,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             f"\nKỳ đánh giá / cycle: {demo.cycle_id}\n"
             f"  kpi-ledger scores {demo.cycle_id} --json\n"
             f"  kpi-ledger explain {demo.cycle_id} CL-035\n"
-            f"  kpi-ledger deadlines --as-of 2026-03-24",
+            f"  kpi-ledger deadlines --as-of 2026-03-24\n"
+            f"  kpi-ledger report {demo.commune_code} --month 2026-03",
             highlight=False, soft_wrap=True,
         )
     finally:
@@ -168,7 +171,7 @@ def cmd_scores(args: argparse.Namespace, console: Console) -> int:
     ledger = Ledger(env=env_from_os())
     try:
         cycle_id = find_cycle(ledger, args, args.cycle)
-        table = ledger.score_cycle(cycle_id, policy_version=args.policy)
+        table = cli_projections.projected_table(ledger, cycle_id, args.policy)
         if args.json:
             print_json(render.table_json(table))
         else:
@@ -188,7 +191,7 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     try:
         cycle_id = find_cycle(ledger, args, None if by_commune else args.ids[0])
         official_id = find_official(ledger, args.ids[-1])
-        table = ledger.score_cycle(cycle_id, policy_version=args.policy)
+        table = cli_projections.projected_table(ledger, cycle_id, args.policy)
         row = next((r for r in table.rows if r.official_id == official_id), None)
         if row is None:
             raise NotFound("official", f"{args.ids[-1]} is not scored in cycle {cycle_id}")

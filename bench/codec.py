@@ -18,21 +18,19 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-
 from dataclasses import fields
 from datetime import date
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
 
-from domain.actors import Actor
-from domain.policy import PolicyParams
-
 from api.demo_commune import record_demo_commune
+from domain.actors import Actor
 from domain.ledger import Ledger
 from domain.persistence import ledger_env
+from domain.policy import PolicyParams
 
 
 class DateAsISO(Transcoding):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
+from domain.access import Access, AccessRole
 from domain.actors import SYSTEM, Actor
 from domain.cycles import Cycle, CycleKind
 from domain.diary import DiaryDay, diary_day_id
@@ -76,6 +78,45 @@ class Ledger(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         protect_event_tables(self.recorder)
+        self._batch: dict[UUID, Aggregate] | None = None
+        self._loaded: dict[UUID, int] = {}  # in a batch: pending events of each aggregate loaded
+
+    @contextmanager
+    def batch(self) -> Iterator[Ledger]:
+        """Record many commands in one transaction (imports, bulk loads).
+
+        Inside `with ledger.batch():` every command is checked exactly as alone, but its
+        aggregates (and receipt) are kept in an identity map instead of being saved: a later
+        command in the batch sees them, and the first read of a unit, official, cycle or the
+        policy registry serves the rest of the batch. On leaving the block everything is saved
+        with one `save()`, one transaction. A refused command inside records nothing and the
+        batch goes on; an exception leaving the block, or a conflict at save, records nothing
+        at all. Commands that read the log (`close_cycle`, the deadline watcher) run outside.
+        """
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        self._batch = {}
+        try:
+            yield self
+            collected = list(self._batch.values())
+        finally:
+            self._batch = None
+        changed = [a for a in collected if a.pending_events]
+        if changed:
+            try:
+                self.save(*changed)
+            except IntegrityError:
+                raise Conflict("command", "the records changed concurrently; retry the batch") from None
+
+    def _load(self, aggregate_id: UUID) -> Aggregate:
+        """`repository.get`, through the batch's identity map when a batch is open."""
+        if self._batch is None:
+            return self.repository.get(aggregate_id)
+        found = self._batch.get(aggregate_id)
+        if found is None:
+            found = self._batch[aggregate_id] = self.repository.get(aggregate_id)
+        self._loaded.setdefault(aggregate_id, len(found.pending_events))
+        return found
 
     # ----------------------------------------------------------------- plumbing
 
@@ -94,7 +135,17 @@ class Ledger(Application[UUID]):
             earlier = self._receipt(command_id)
             if earlier is not None:
                 return self._replayed(earlier, command, fingerprint, decode)
-        result, aggregates = decide()
+        if self._batch is not None:
+            self._loaded = {}
+            try:
+                result, aggregates = decide()
+            except Exception:
+                batch = self._batch
+                if any(len(batch[k].pending_events) != n for k, n in self._loaded.items()):
+                    raise RuntimeError(f"{command} failed after recording; the batch is void") from None
+                raise
+        else:
+            result, aggregates = decide()
         stamp = command_id or uuid4().hex
         to_save = list(aggregates)
         if command_id is not None:
@@ -106,9 +157,15 @@ class Ledger(Application[UUID]):
             )
         for aggregate in to_save:
             for pending in aggregate.pending_events:
-                # Metadata, not domain state: who did it and under which command.
-                object.__setattr__(pending, "actor", actor)
-                object.__setattr__(pending, "command_id", stamp)
+                # Metadata, not domain state: who did it and under which command. In a batch an
+                # aggregate may already hold an earlier command's events, stamped by that one.
+                if getattr(pending, "command_id", None) is None:
+                    object.__setattr__(pending, "actor", actor)
+                    object.__setattr__(pending, "command_id", stamp)
+        if self._batch is not None:
+            for aggregate in to_save:
+                self._batch[aggregate.id] = aggregate
+            return result
         try:
             self.save(*to_save)
         except IntegrityError:
@@ -121,7 +178,7 @@ class Ledger(Application[UUID]):
 
     def _receipt(self, command_id: str) -> CommandReceipt | None:
         try:
-            found: Aggregate = self.repository.get(receipt_id(command_id))
+            found: Aggregate = self._load(receipt_id(command_id))
         except AggregateNotFoundError:
             return None
         assert isinstance(found, CommandReceipt)
@@ -139,7 +196,7 @@ class Ledger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID, field: str) -> A:
         try:
-            found: Aggregate = self.repository.get(aggregate_id)
+            found: Aggregate = self._load(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(field, f"no {cls.__name__.lower()} {aggregate_id}") from None
         if not isinstance(found, cls):
@@ -149,7 +206,7 @@ class Ledger(Application[UUID]):
     def _new(self, cls: type[A], field: str, **kwargs: Any) -> A:
         """Create an aggregate whose id derives from its natural key; refuse a second one."""
         aggregate = cls(**kwargs)
-        if aggregate.id in self.repository:
+        if (self._batch is not None and aggregate.id in self._batch) or aggregate.id in self.repository:
             raise Conflict(field, f"{cls.__name__} {aggregate.id} is already recorded")
         return aggregate
 
@@ -167,7 +224,7 @@ class Ledger(Application[UUID]):
 
     def policies(self) -> ScoringPolicies:
         try:
-            found: Aggregate = self.repository.get(POLICY_REGISTRY_ID)
+            found: Aggregate = self._load(POLICY_REGISTRY_ID)
         except AggregateNotFoundError:
             raise NotFound("policy_version", "no scoring policy has been published") from None
         assert isinstance(found, ScoringPolicies)
@@ -368,6 +425,8 @@ class Ledger(Application[UUID]):
 
         def decide() -> tuple[str, list[Aggregate]]:
             self.check_role(actor, Role.ADMIN, Role.MONITORING)
+            if self._batch is not None:
+                raise InvalidInput("command", "closing a cycle reads the log; run it outside a batch")
             cycle = self.get_cycle(cycle_id)
             position = self.recorder.max_notification_id() or 0
             table = self.score_cycle(cycle_id, up_to=position)
@@ -512,6 +571,8 @@ class Ledger(Application[UUID]):
         """The deadline watcher: one ApprovalDeadlineMissed per submission left unacted past
         the policy's working days. Miss ids derive from (submission, deadline), so re-runs and
         later as-of dates never record a miss twice."""
+        if self._batch is not None:
+            raise RuntimeError("the deadline watcher reads the log; run it outside a batch")
         as_of = now.date() if isinstance(now, datetime) else now
         missed: list[Aggregate] = []
         for task_id, version, submitted_on, acted_on in self._submissions():
@@ -747,3 +808,49 @@ class Ledger(Application[UUID]):
     def unit_id(self, code: str) -> UUID:
         """Units are addressed by code in the CLI; their ids derive from it."""
         return unit_id_for(code)
+
+    # ----------------------------------------------------------------------- access
+
+    def grant_access(
+        self, actor: Actor, *, token_hash: str, official_id: UUID, roles: Sequence[AccessRole | str],
+        unit_id: UUID | None = None, command_id: str | None = None,
+    ) -> UUID:
+        """Bind a token (by its SHA-256 only) to an official, roles and a unit scope. An
+        administrator's act, recorded like any other so access is accountable."""
+        plain = tuple(r.value if isinstance(r, AccessRole) else r for r in roles)
+        args = dict(token_hash=token_hash, official_id=official_id, roles=plain, unit_id=unit_id)
+
+        def decide() -> tuple[UUID, list[Aggregate]]:
+            self.check_role(actor, Role.ADMIN)
+            try:
+                typed = tuple(AccessRole(r) for r in roles)
+            except ValueError:
+                known = ", ".join(r.value for r in AccessRole)
+                raise InvalidInput("roles", f"unknown role in {list(roles)!r}; choose from {known}") from None
+            Access.check_terms(token_hash, typed, unit_id)
+            self.get_official(official_id)
+            if unit_id is not None:
+                self.get_unit(unit_id)
+            access = self._new(
+                Access, "token_hash", token_hash=token_hash, official_id=official_id, roles=typed,
+                unit_id=unit_id, granted_by=actor.official_id,
+            )
+            return access.id, [access]
+
+        return self._handle("grant_access", actor, command_id, args, decide, decode=UUID)
+
+    def revoke_access(
+        self, actor: Actor, *, access_id: UUID, reason: str, command_id: str | None = None
+    ) -> None:
+        args = dict(access_id=access_id, reason=reason)
+
+        def decide() -> tuple[None, list[Aggregate]]:
+            self.check_role(actor, Role.ADMIN)
+            access = self.get_access(access_id)
+            access.revoke(reason, actor.official_id)
+            return None, [access]
+
+        return self._handle("revoke_access", actor, command_id, args, decide)
+
+    def get_access(self, access_id: UUID) -> Access:
+        return self._get(Access, access_id, "access_id")

@@ -62,7 +62,7 @@ class ReadModel(Projection[TrackingRecorder]):
                     f"ON {self.table(logical)} ({columns})"
                 )
             )
-        self.store.run(statements)
+        self.store.run_ddl(statements)
 
     def drop_tables(self) -> list[Statement]:
         return [Statement(f"DROP TABLE IF EXISTS {self.table(name)}") for name in self.tables]
@@ -85,12 +85,24 @@ class ReadModel(Projection[TrackingRecorder]):
             self.store.execute(cursor, self.apply([(tracking.notification_id, domain_event)]))
             self.store.record(cursor, self.tracking_name, tracking.notification_id)
 
+    def dump(self) -> dict[str, list[str]]:
+        """Every row of every table as canonical JSON, sorted: two views hold the same rows
+        exactly when their dumps are equal (within one backend: a NUMERIC reads back as
+        Decimal on PostgreSQL and as a number on SQLite)."""
+        return {
+            name: sorted(
+                json.dumps(r, sort_keys=True, default=str)
+                for r in self.store.query(f"SELECT * FROM {self.table(name)}")
+            )
+            for name in sorted(self.tables)
+        }
+
     def digest(self) -> str:
         """SHA-256 over every row of every table, in key order: equal digests, equal views."""
         h = hashlib.sha256()
-        for name in sorted(self.tables):
-            rows = self.store.query(f"SELECT * FROM {self.table(name)}")
-            for row in sorted(json.dumps(r, sort_keys=True, default=str) for r in rows):
+        for name, rows in self.dump().items():
+            h.update(f"[{name}]\n".encode())
+            for row in rows:
                 h.update(row.encode())
                 h.update(b"\n")
         return h.hexdigest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,9 @@ from uuid import UUID
 
 from domain.calendar import WorkingCalendar
 from domain.errors import NotFound
+from domain.score_lines import Contribution, Rating
+from domain.scoring import OfficialScore, ScoreTable
+from projections.scores import utc_text
 from projections.store import ViewStore
 
 ScoreRow = dict[str, Any]
@@ -23,16 +27,66 @@ OPEN_END = "9999-12-31"  # a tenure still running
 
 
 def scoreboard(store: ViewStore, cycle_id: UUID, unit_id: UUID | None = None) -> list[ScoreRow]:
+    """The cycle's rows in the fold's own order (unit name, leaders first, full name, id),
+    sorted here rather than by SQL so no database collation can reorder Vietnamese names."""
     sql = "SELECT * FROM kpi_scoreboard WHERE cycle_id = ?"
     params: list[Any] = [str(cycle_id)]
     if unit_id is not None:
         sql += " AND unit_id = ?"
         params.append(str(unit_id))
-    rows = store.query(sql + " ORDER BY unit_name, post IS NULL, full_name, official_id", params)
+    rows = store.query(sql, params)
     for row in rows:
         row["flags"] = json.loads(row["flags"])
         row["event_ids"] = json.loads(row["event_ids"])
-    return rows
+    return sorted(rows, key=lambda r: (r["unit_name"], r["post"] is None, r["full_name"], r["official_id"]))
+
+
+def score_table(store: ViewStore, cycle_id: UUID) -> ScoreTable:
+    """The cycle's table as the scoring fold produced it, read back from the scoreboard and
+    lineage rows: the same renderers and the same digest serve the projection and the fold."""
+    cycles = store.query("SELECT * FROM kpi_cycle_scores WHERE cycle_id = ?", (str(cycle_id),))
+    if not cycles:
+        raise NotFound("cycle_id", f"cycle {cycle_id} has no scores in the projections")
+    cycle = cycles[0]
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in store.query("SELECT * FROM kpi_lineage WHERE cycle_id = ?", (str(cycle_id),)):
+        lines[line["official_id"]].append(line)
+    return ScoreTable(
+        cycle_id=cycle_id,
+        policy_version=cycle["policy_version"],
+        starts_on=date.fromisoformat(cycle["starts_on"]),
+        ends_on=date.fromisoformat(cycle["ends_on"]),
+        rows=tuple(_official_score(r, lines[r["official_id"]]) for r in scoreboard(store, cycle_id)),
+    )
+
+
+def _official_score(row: ScoreRow, lines: list[dict[str, Any]]) -> OfficialScore:
+    return OfficialScore(
+        official_id=UUID(row["official_id"]), code=row["code"], full_name=row["full_name"],
+        position=row["job_title"], unit_id=UUID(row["unit_id"]), unit_name=row["unit_name"],
+        post_group=row["post_group"], post=row["post"],
+        **{name: Decimal(row[name]) for name in
+           ("task", "discipline", "conduct", "approval", "clamp", "total")},
+        unit=Decimal(row["unit_part"]),
+        rating=Rating(row["rating"]),
+        flags=tuple(row["flags"]),
+        contributions=tuple(_contribution(line) for line in sorted(lines, key=lambda x: int(x["seq"]))),
+    )
+
+
+def _contribution(line: dict[str, Any]) -> Contribution:
+    return Contribution(
+        official_id=UUID(line["official_id"]), component=line["component"],
+        delta=Decimal(line["delta"]), event_id=line["event_id"], event_type=line["event_type"],
+        actor_id=_uuid(line["actor_id"]), actor_role=line["actor_role"],
+        recorded_at=None if line["recorded_at"] is None else datetime.fromisoformat(line["recorded_at"]),
+        note=line["note"], basis_official_id=_uuid(line["basis_official_id"]),
+        position=None if line["position"] is None else int(line["position"]),
+    )
+
+
+def _uuid(text: str | None) -> UUID | None:
+    return None if text is None else UUID(text)
 
 
 def official_score(store: ViewStore, cycle_id: UUID, official_id: UUID) -> ScoreRow:
@@ -70,10 +124,10 @@ def lineage(
     params: list[Any] = [str(cycle_id), str(official_id)]
     if since is not None:
         sql += " AND recorded_at > ?"
-        params.append(since.isoformat())
+        params.append(utc_text(since))
     if until is not None:
         sql += " AND recorded_at <= ?"
-        params.append(until.isoformat())
+        params.append(utc_text(until))
     return store.query(sql + " ORDER BY seq", params)
 
 
@@ -219,9 +273,9 @@ def unit_report(store: ViewStore, commune_id: UUID, month: str) -> dict[str, Any
     sanctions, diary hours and mean score of the cycles ending that month."""
     first = date.fromisoformat(month + "-01")
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    units = store.query(
-        "SELECT unit_id, name FROM kpi_units WHERE unit_id = ? OR parent_id = ? ORDER BY name",
-        (str(commune_id), str(commune_id)))
+    units = sorted(store.query(
+        "SELECT unit_id, name FROM kpi_units WHERE unit_id = ? OR parent_id = ?",
+        (str(commune_id), str(commune_id))), key=lambda u: (u["unit_id"] != str(commune_id), u["name"]))
     if not units:
         raise NotFound("commune_id", f"no unit {commune_id}")
     report_units = []
@@ -253,6 +307,20 @@ def unit_report(store: ViewStore, commune_id: UUID, month: str) -> dict[str, Any
                 (first.isoformat(), last.isoformat()), members)]),
         })
     return {"commune_id": str(commune_id), "month": month, "units": report_units}
+
+
+def official_names(store: ViewStore, official_ids: Iterable[str]) -> dict[str, str]:
+    """Full names by official id, from the accountability model's roster."""
+    rows = _in(store, "SELECT official_id, full_name FROM kpi_officials WHERE official_id IN ({ids})",
+               (), sorted(set(official_ids)))
+    return {r["official_id"]: r["full_name"] for r in rows}
+
+
+def unit(store: ViewStore, unit_id: UUID) -> dict[str, Any]:
+    rows = store.query("SELECT * FROM kpi_units WHERE unit_id = ?", (str(unit_id),))
+    if not rows:
+        raise NotFound("unit_id", f"no unit {unit_id} in the projections")
+    return rows[0]
 
 
 def _in(store: ViewStore, sql: str, params: tuple[Any, ...], ids: list[str]) -> list[dict[str, Any]]:

@@ -78,13 +78,19 @@ def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
 
 
 def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
-    done = []
+    """One transaction: live rows := shadow rows, live position := shadow position, shadow gone.
+
+    Both positions are read under their locks, so a live runner's page cannot commit in
+    between (it finds its position moved and starts again from the swapped-in one).
+    """
     for shadow in shadows:
         type(shadow)(store).create_tables()
+    done = []
     with store.transaction() as cursor:
         for shadow in shadows:
             live = type(shadow)(store)
-            position = shadow.position()
+            store.lock_position(cursor, live.tracking_name)
+            position = store.lock_position(cursor, shadow.tracking_name)
             statements = []
             for logical in shadow.tables:
                 statements += [
@@ -94,5 +100,5 @@ def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
             store.execute(cursor, statements + shadow.drop_tables())
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
-            done.append(Rebuilt(live.name, position, 0))
-    return [Rebuilt(d.name, d.position, type(s)(store).count()) for d, s in zip(done, shadows, strict=True)]
+            done.append((live, position))
+    return [Rebuilt(live.name, position, live.count()) for live, position in done]

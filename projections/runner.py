@@ -80,7 +80,7 @@ class Runner:
                 seen = self.positions[name]
                 if seen >= last:
                     continue
-                recorded = _recorded_position(store, cursor, name)
+                recorded = store.lock_position(cursor, name)
                 if recorded != seen:
                     raise ProjectionMoved(f"{name} is at {recorded}, expected {seen}")
                 store.execute(cursor, model.apply([(i, e) for i, e in page if i > seen]))
@@ -89,27 +89,16 @@ class Runner:
             self.positions[model.tracking_name] = max(self.positions[model.tracking_name], last)
 
     def follow(self, poll: float = 1.0, until: Callable[[], bool] = lambda: False,
-               progress: Progress | None = None) -> None:
-        """Keep applying new events until `until()` says stop; recovers from a moved position."""
+               progress: Progress | None = None, applied: Callable[[int], None] | None = None,
+               sleep: Callable[[float], object] = time.sleep) -> None:
+        """Keep applying new events until `until()` says stop; recovers from a moved position.
+        `sleep` lets a caller wake the loop early (a `threading.Event().wait`)."""
         while not until():
             try:
-                if not self.catch_up(progress=progress):
-                    time.sleep(poll)
+                count = self.catch_up(progress=progress)
             except ProjectionMoved:
                 continue
-
-
-def _recorded_position(store: ViewStore, cursor: Any, name: str) -> int:
-    if store.is_postgres:
-        from eventsourcing.postgres import PostgresTrackingRecorder
-
-        assert isinstance(store.tracking, PostgresTrackingRecorder)
-        cursor.execute(
-            f"SELECT notification_id FROM {store.tracking.tracking_table_name} "
-            "WHERE application_name = %s FOR UPDATE",
-            (name,),
-        )
-    else:
-        cursor.execute("SELECT notification_id FROM tracking WHERE application_name = ?", (name,))
-    row = cursor.fetchone()
-    return int(row["notification_id"]) if row else 0
+            if count and applied:
+                applied(count)
+            if not count:
+                sleep(poll)

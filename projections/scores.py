@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
@@ -70,7 +71,8 @@ class Scores(ReadModel):
             "PRIMARY KEY (cycle_id, official_id, seq)"
         ),
         "cycle_scores": (
-            "cycle_id TEXT PRIMARY KEY, policy_version TEXT, digest TEXT, computed_at INTEGER"
+            "cycle_id TEXT PRIMARY KEY, policy_version TEXT, starts_on TEXT, ends_on TEXT, "
+            "digest TEXT, computed_at INTEGER"
         ),
     }
     indexes: ClassVar[dict[str, tuple[str, str]]] = {
@@ -147,6 +149,9 @@ class Scores(ReadModel):
         old = {r.official_id: r for r in before.rows} if before else {}
         new = {r.official_id: r for r in after.rows}
         positions = row_positions(after)
+        # A leader's row records the newest position behind the members' rows it derives from,
+        # so it is rewritten when only that moved (a rebuild, seeing all at once, writes it so).
+        was_at = row_positions(before) if before else {}
         out: list[Statement] = []
         for official_id in old.keys() - new.keys():
             out += [
@@ -156,7 +161,7 @@ class Scores(ReadModel):
                        (cycle, str(official_id))),
             ]
         for official_id, row in new.items():
-            if old.get(official_id) == row:
+            if old.get(official_id) == row and was_at.get(official_id) == positions[official_id]:
                 continue
             out += [
                 self.s("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?",
@@ -172,8 +177,9 @@ class Scores(ReadModel):
         if before is None or before.digest() != after.digest() or before.rows != after.rows:
             out += [
                 self.s("DELETE FROM {cycle_scores} WHERE cycle_id = ?", (cycle,)),
-                self.s("INSERT INTO {cycle_scores} VALUES (?, ?, ?, ?)",
-                       (cycle, after.policy_version, after.digest(), max(positions.values(), default=0))),
+                self.s("INSERT INTO {cycle_scores} VALUES (?, ?, ?, ?, ?, ?)",
+                       (cycle, after.policy_version, after.starts_on.isoformat(),
+                        after.ends_on.isoformat(), after.digest(), max(positions.values(), default=0))),
             ]
         return out
 
@@ -209,8 +215,16 @@ def lineage_rows(cycle: str, r: OfficialScore) -> list[tuple[Any, ...]]:
         rows.append((
             cycle, str(r.official_id), seq, c.event_id, c.event_type,
             None if c.actor_id is None else str(c.actor_id), c.actor_role,
-            None if c.recorded_at is None else c.recorded_at.isoformat(), c.component,
+            None if c.recorded_at is None else utc_text(c.recorded_at), c.component,
             str(c.delta), str(running), c.note,
             None if c.basis_official_id is None else str(c.basis_official_id), c.position,
         ))
     return rows
+
+
+def utc_text(moment: datetime) -> str:
+    """Recording times as fixed-width UTC text, so "recorded between T1 and T2" is a plain
+    string comparison that sorts the same on SQLite and under any PostgreSQL collation."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

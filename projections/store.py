@@ -11,6 +11,7 @@ translates, so each projection's SQL is written once.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 TRACKING_TABLE = "kpi_projection_tracking"
+SQLITE_TRACKING_TABLE = "tracking"  # fixed by the library's SQLite tracking recorder
+DDL_LOCK = "kpi-ledger projection tables"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ViewStore:
             from eventsourcing.sqlite import SQLiteTrackingRecorder
 
             self.tracking = SQLiteTrackingRecorder(datastore)
+        self.tracking_table = TRACKING_TABLE if self.is_postgres else SQLITE_TRACKING_TABLE
         self.tracking.create_table()
         self.datastore = datastore
 
@@ -74,14 +78,36 @@ class ViewStore:
             if rows:
                 cursor.executemany(self.sql(sql), rows)
 
+    def lock_position(self, cursor: Any, name: str) -> int:
+        """The projection's recorded position, read under a lock held to the end of the page's
+        transaction, so two writers of the same projection (two runners, a runner and a rebuild
+        swap) take turns even before its first tracking row exists (nothing to lock FOR UPDATE).
+
+        PostgreSQL: a transaction-scoped advisory lock keyed by the name. SQLite: a write as the
+        transaction's first statement takes the database's write lock before anything is read,
+        so the position cannot change between this read and the page's commit.
+        """
+        if self.is_postgres:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(name),))
+        else:
+            cursor.execute(
+                f"UPDATE {self.tracking_table} SET notification_id = notification_id "
+                "WHERE application_name = ?", (name,),
+            )
+        cursor.execute(
+            self.sql(f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?"),
+            (name,),
+        )
+        row = cursor.fetchone()
+        return int(row["notification_id"]) if row else 0
+
     def record(self, cursor: Any, name: str, position: int) -> None:
         """The page's tracking row, in the page's transaction (library single-row tracking)."""
         self.tracking._insert_tracking(cursor, Tracking(name, position))  # type: ignore[attr-defined]
 
     def reset_tracking(self, cursor: Any, name: str, position: int | None) -> None:
         """Moving a position backwards (a rebuild swapped in) needs delete, not upsert."""
-        table = TRACKING_TABLE if self.is_postgres else "tracking"
-        cursor.execute(self.sql(f"DELETE FROM {table} WHERE application_name = ?"), (name,))
+        cursor.execute(self.sql(f"DELETE FROM {self.tracking_table} WHERE application_name = ?"), (name,))
         if position:
             self.record(cursor, name, position)
 
@@ -93,3 +119,16 @@ class ViewStore:
     def run(self, statements: Iterable[Statement]) -> None:
         with self.transaction() as cursor:
             self.execute(cursor, statements)
+
+    def run_ddl(self, statements: Iterable[Statement]) -> None:
+        """CREATE ... IF NOT EXISTS is not safe against itself on PostgreSQL (two sessions can
+        both try to create the same type); processes starting together take turns."""
+        with self.transaction() as cursor:
+            if self.is_postgres:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(DDL_LOCK),))
+            self.execute(cursor, statements)
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for `pg_advisory_xact_lock` (Python's hash() is salted)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
