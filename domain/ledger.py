@@ -32,7 +32,7 @@ from domain.persistence import protect_event_tables
 from domain.policy import POLICY_REGISTRY_ID, PolicyParams, PublishedPolicy, ScoringPolicies
 from domain.receipts import CommandReceipt, receipt_id
 from domain.roles import Role
-from domain.scoring import ScoreTable, score
+from domain.scoring import FOLDED_EVENTS, ScoreTable, score
 from domain.targets import Target
 from domain.tasks import Deduction, KpiKind, MissedApproval, Responsibility, Task, missed_approval_id
 
@@ -80,6 +80,10 @@ class Ledger(Application[UUID]):
         protect_event_tables(self.recorder)
         self._batch: dict[UUID, Aggregate] | None = None
         self._loaded: dict[UUID, int] = {}  # in a batch: pending events of each aggregate loaded
+        # Facts that no event can change once recorded, so a process may keep them: a unit's
+        # commune (parent and kind are fixed at registration) and a published policy version.
+        self._commune_ids: dict[UUID, UUID] = {}
+        self._published: dict[str, PublishedPolicy] = {}
 
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
@@ -231,7 +235,10 @@ class Ledger(Application[UUID]):
         return found
 
     def policy_of(self, cycle: Cycle) -> PublishedPolicy:
-        return self.policies().get(cycle.policy_version)
+        found = self._published.get(cycle.policy_version)
+        if found is None:
+            found = self._published[cycle.policy_version] = self.policies().get(cycle.policy_version)
+        return found
 
     # ---------------------------------------------------------- authority checks
 
@@ -266,11 +273,13 @@ class Ledger(Application[UUID]):
         )
 
     def check_in_cycle(self, official: Official, cycle: Cycle, field: str) -> None:
-        try:
-            commune = self.commune_of(official.unit_id)
-        except InvalidInput:
-            raise InvalidInput(field, f"{official.full_name} belongs to no commune") from None
-        if commune.id != cycle.unit_id:
+        commune_id = self._commune_ids.get(official.unit_id)
+        if commune_id is None:
+            try:
+                commune_id = self._commune_ids[official.unit_id] = self.commune_of(official.unit_id).id
+            except InvalidInput:
+                raise InvalidInput(field, f"{official.full_name} belongs to no commune") from None
+        if commune_id != cycle.unit_id:
             raise InvalidInput(field, f"{official.full_name} does not belong to the cycle's commune")
 
     # --------------------------------------------------------------- organisation
@@ -418,9 +427,14 @@ class Ledger(Application[UUID]):
         return self._handle("open_cycle", actor, command_id, args, decide, decode=UUID)
 
     def close_cycle(
-        self, actor: Actor, *, cycle_id: UUID, on: date, command_id: str | None = None
+        self, actor: Actor, *, cycle_id: UUID, on: date, command_id: str | None = None,
+        checkpoint: str = "",
     ) -> str:
-        """Certify the cycle: its score table's digest and the log position it was computed at."""
+        """Certify the cycle: its score table's digest and the log position it was computed at.
+
+        `checkpoint` is the signed Merkle checkpoint the caller made just before (replay.checkpoints,
+        `kpi-ledger close-cycle --sign`); kept out of the fingerprint, so a retry that signed anew
+        still finds the first close."""
         args = dict(cycle_id=cycle_id, on=on)
 
         def decide() -> tuple[str, list[Aggregate]]:
@@ -430,7 +444,7 @@ class Ledger(Application[UUID]):
             cycle = self.get_cycle(cycle_id)
             position = self.recorder.max_notification_id() or 0
             table = self.score_cycle(cycle_id, up_to=position)
-            cycle.close(table.digest(), position, on)
+            cycle.close(table.digest(), position, on, checkpoint)
             return table.digest(), [cycle]
 
         return self._handle("close_cycle", actor, command_id, args, decide, decode=str)
@@ -803,7 +817,8 @@ class Ledger(Application[UUID]):
         cycle = self.get_cycle(cycle_id)
         version = policy_version or cycle.policy_version
         params = self.policies().get(version).params
-        return score(params, cycle_id, self.read_events(up_to=up_to), policy_version=version)
+        topics = [get_topic(cls) for cls in FOLDED_EVENTS]
+        return score(params, cycle_id, self.read_events(topics=topics, up_to=up_to), policy_version=version)
 
     def unit_id(self, code: str) -> UUID:
         """Units are addressed by code in the CLI; their ids derive from it."""

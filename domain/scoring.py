@@ -59,7 +59,7 @@ from domain.scoring_tasks import current_assignee, task_lines
 from domain.targets import Target
 from domain.tasks import MissedApproval, Task
 
-__all__ = ["Contribution", "CycleFold", "OfficialScore", "Rating", "ScoreTable", "score"]
+__all__ = ["FOLDED_EVENTS", "Contribution", "CycleFold", "OfficialScore", "Rating", "ScoreTable", "score"]
 
 
 @dataclass(frozen=True)
@@ -372,3 +372,16 @@ def _line_order(c: Contribution) -> tuple[int, datetime | None, str, int]:
         return (1, None, "", 0)
     aggregate, _, version = c.event_id.rpartition(":")
     return (0, c.recorded_at, aggregate, int(version))
+
+
+# Every event class `CycleFold.apply` reads; readers may skip the rest of the log (diaries).
+FOLDED_EVENTS: tuple[type, ...] = (
+    Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened,
+    Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved,
+    Official.OfficialEnrolled, Official.OfficialTransferred,
+    Task.TaskAssigned, Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
+    Task.ObjectiveCauseConfirmed, MissedApproval.ApprovalDeadlineMissed,
+    Sanction.SanctionImposed, Sanction.SanctionRevoked,
+    ConductAssessment.ConductAssessmentStarted, ConductAssessment.ConductAssessed,
+    Target.TargetSet, Target.TargetResultReported,
+)
