@@ -60,9 +60,9 @@ Nothing is recorded: the replay is computed in memory from the log.
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay_ = sub.add_parser(
         "replay", help="a cycle's scores as known at a position or time; what-ifs",
-        description="The cycle's score table as the ledger knew it at a log position or "
-        "recording time, computed from the log (never from stored projections), optionally "
-        "under another policy or with proposed corrections. Writes nothing.",
+        description="The cycle's score table as the ledger knew it at a log position or recording time,\n"
+        "computed from the log (never from stored projections), optionally under another policy\n"
+        "or with proposed corrections. Writes nothing.",
         epilog=WITH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay_.add_argument("cycle", nargs="?", metavar="CYCLE", help="cycle id")
@@ -78,8 +78,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     diff_ = sub.add_parser(
         "diff", help="compare two replays of a cycle: who changed, and the events why",
-        description="Per official whose score differs between replay A and replay B: before "
-        "and after, and exactly the lines (events) that explain the difference.",
+        description="Per official whose score differs between replay A and replay B: before and after,\n"
+        "and exactly the lines (events) that explain the difference.",
         epilog=SPEC_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff_.add_argument("cycle", nargs="?", metavar="CYCLE", help="cycle id")
@@ -216,16 +216,16 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
 def header(r: Replay) -> str:
     """Which moment, which policy, which proposals: what a reader must know to trust the table."""
     lines = [
-        f"Như sổ ghi nhận đến vị trí {r.position} (ghi lúc {render.utc(r.recorded_at)} UTC) / "
-        f"as known at log position {r.position}, recorded {render.utc(r.recorded_at)}"
+        f"Như sổ ghi nhận đến vị trí / as known at log position {r.position} "
+        f"(ghi lúc / recorded {render.utc(r.recorded_at)})"
     ]
     if r.known_at is not None:
         lines.append(f"  theo thời điểm / for the recording time {render.utc(r.known_at)}")
     if r.policy_version == r.pinned_version:
-        lines.append(f"Chính sách {r.policy_version} của kỳ / the cycle's own policy {r.policy_version}")
+        lines.append(f"Chính sách / policy {r.policy_version} (của kỳ / the cycle's own)")
     else:
-        lines.append(f"Chính sách {r.policy_version} (giả định; kỳ áp dụng {r.pinned_version}) / "
-                     f"policy {r.policy_version} (what-if; the cycle pins {r.pinned_version})")
+        lines.append(f"Chính sách / policy {r.policy_version} (giả định, kỳ áp dụng {r.pinned_version} / "
+                     f"what-if, the cycle pins {r.pinned_version})")
     lines += [f"Giả định thêm / proposed: {describe(e)}" for e in r.added]
     lines += [f"Giả định bỏ / left out: {event_id}" for event_id in r.removed]
     if r.is_what_if:
