@@ -163,7 +163,7 @@ class Ledger(Application[UUID]):
             for pending in aggregate.pending_events:
                 # Metadata, not domain state: who did it and under which command. In a batch an
                 # aggregate may already hold an earlier command's events, stamped by that one.
-                if getattr(pending, "command_id", None) is None:
+                if getattr(pending, "actor", None) is None:
                     object.__setattr__(pending, "actor", actor)
                     object.__setattr__(pending, "command_id", stamp)
         if self._batch is not None:
