@@ -38,6 +38,7 @@ class Cycle(Aggregate):
         table_digest: str
         log_position: int
         occurred_on: date
+        checkpoint: str  # the signed checkpoint of the log at closing (replay.checkpoints); "" if none
 
     class CycleReopened(Aggregate.Event):
         reason: str
@@ -73,14 +74,14 @@ class Cycle(Aggregate):
         if self.is_closed:
             raise Conflict("cycle_id", "the cycle is closed; only an appeal decision may reopen it")
 
-    def close(self, table_digest: str, log_position: int, on: date) -> None:
+    def close(self, table_digest: str, log_position: int, on: date, checkpoint: str = "") -> None:
         self.check_open()
         if on < self.ends_on:
             raise InvalidInput("on", f"the cycle runs until {self.ends_on.isoformat()}")
-        self._closed(table_digest=table_digest, log_position=log_position, occurred_on=on)
+        self._closed(table_digest=table_digest, log_position=log_position, occurred_on=on, checkpoint=checkpoint)
 
     @event(CycleClosed)
-    def _closed(self, table_digest: str, log_position: int, occurred_on: date) -> None:
+    def _closed(self, table_digest: str, log_position: int, occurred_on: date, checkpoint: str = "") -> None:
         self.is_closed = True
         self.table_digest = table_digest
 
