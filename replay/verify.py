@@ -1,0 +1,159 @@
+"""`verify`: recompute every leaf from the log and hold it against what was recorded earlier.
+
+Two independent witnesses: the stored leaf hashes (`kpi_merkle_leaves`, written as the log grew)
+and the signed checkpoints (`kpi_checkpoints`, each a root over the first `size` leaves). The log
+is read page by page, each entry re-hashed (`replay.leaves`) and compared, in log order, with the
+stored leaf of the same rank, and the running root (an O(log n) stack) with every checkpoint as
+its size is reached. The first disagreement is reported by log position (notification id):
+
+- an edited row, or two rows swapped: its recomputed leaf differs from the stored one;
+- a deleted row: the stored leaves name a position the log no longer has;
+- an inserted row: the log has a position the tree never saw between two it did;
+- a truncated log: stored leaves, or a checkpoint, reach past the log's end;
+- rows rewritten *together with* their stored leaves: the running root misses a checkpoint,
+  and the report names the first position after the last checkpoint that still matched.
+
+Entries after the last stored leaf (the projection is behind) are not an error; they are still
+held against any checkpoint that covers them.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.runner import Progress
+from replay.checkpoints import Checkpoint, CheckpointError, CheckpointStore, Verifier, verify_checkpoint
+from replay.leaves import leaf_hash_of
+from replay.log_tree import log_tree
+from replay.merkle import StreamingRoot
+
+PAGE = 5_000
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    position: int | None  # the first notification id that disagrees (None: not about one entry)
+    reason: str
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0  # log entries read
+    leaves: int = 0  # stored leaves compared
+    checkpoints: int = 0  # checkpoints whose root was recomputed
+    untracked: int = 0  # log entries past the last stored leaf
+    problem: Disagreement | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(
+    ledger: Any, verifier: Verifier | None = None, page: int = PAGE, progress: Progress | None = None
+) -> VerifyReport:
+    tree = log_tree(ledger)
+    tree.create_tables()
+    report = VerifyReport()
+    checkpoints = _checked_checkpoints(CheckpointStore(tree.store), verifier, report)
+    if report.problem:
+        return report
+    head = ledger.recorder.max_notification_id() or 0
+    log = _notifications(ledger.recorder, page)
+    stored = tree.entries()
+    running = StreamingRoot()
+    pending = list(checkpoints)  # by size, ascending
+    since_good: int | None = None  # the first position after the last checkpoint that matched
+    last_position = 0
+
+    def problem(position: int, reason: str) -> VerifyReport:
+        report.problem = Disagreement(position, reason)
+        return report
+
+    while True:
+        entry = next(log, None)
+        leaf = next(stored, None)
+        if entry is None and leaf is None:
+            break
+        if entry is None:
+            assert leaf is not None
+            return problem(leaf[0], f"position {leaf[0]} has a stored leaf but is gone from the log, which "
+                                    f"ends at {last_position}: rows were deleted or the log truncated")
+        report.entries += 1
+        if since_good is None:
+            since_good = entry.id
+        digest = leaf_hash_of(entry)
+        if leaf is None:
+            report.untracked += 1
+        elif entry.id > leaf[0]:
+            return problem(leaf[0], f"position {leaf[0]} is missing from the log (the next entry there is "
+                                    f"{entry.id}): a row was deleted")
+        elif entry.id < leaf[0]:
+            return problem(entry.id, f"position {entry.id} is in the log but was never in the tree (the "
+                                     f"next leaf is {leaf[0]}): a row was inserted")
+        elif digest != leaf[1]:
+            return problem(entry.id, f"position {entry.id} no longer hashes to its recorded leaf: the row "
+                                     "was edited or moved")
+        else:
+            report.leaves += 1
+        running.push(digest)
+        last_position = entry.id
+        while pending and pending[0].size == running.size:
+            checkpoint = pending.pop(0)
+            report.checkpoints += 1
+            if running.root() != checkpoint.root:
+                start = since_good if since_good is not None else entry.id
+                return problem(start, f"the log's first {checkpoint.size} entries no longer hash to the root "
+                                      f"signed at {_when(checkpoint)}; the stored leaves were rewritten too, so the "
+                                      f"change lies between position {start} and {entry.id}")
+            since_good = None
+        if progress and report.entries % page == 0:
+            progress(entry.id, head)
+    if pending:
+        checkpoint = pending[0]
+        return problem(last_position + 1, f"the checkpoint signed at {_when(checkpoint)} covers {checkpoint.size} "
+                                          f"entries but the log has only {report.entries}: it was truncated")
+    if progress:
+        progress(head, head)
+    if report.untracked:
+        report.notes.append(f"{report.untracked} entries after the last stored leaf are not yet in the tree "
+                            "(kpi-ledger checkpoint catches it up)")
+    return report
+
+
+def _checked_checkpoints(store: CheckpointStore, verifier: Verifier | None, report: VerifyReport) -> list[Checkpoint]:
+    out = []
+    for checkpoint, root_column in store.all():
+        if root_column != checkpoint.root:
+            report.problem = Disagreement(None, f"the stored checkpoint of size {checkpoint.size} has root column "
+                                             f"{base64.b64encode(root_column).decode()} but its note says "
+                                             f"{checkpoint.root_b64}: the checkpoint table was edited")
+            return []
+        if verifier is not None:
+            try:
+                verify_checkpoint(checkpoint.note, verifier)
+            except CheckpointError as e:
+                report.problem = Disagreement(None, f"stored checkpoint of size {checkpoint.size}: {e}")
+                return []
+        out.append(checkpoint)
+    if verifier is None and out:
+        report.notes.append("checkpoint signatures not checked (give --key PUBLIC_KEY_FILE)")
+    return out
+
+
+def _notifications(recorder: Any, page: int) -> Iterator[Any]:
+    start = 1
+    while True:
+        batch = recorder.select_notifications(start=start, limit=page)
+        yield from batch
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1
+
+
+def _when(checkpoint: Checkpoint) -> str:
+    return checkpoint.timestamp.isoformat() if checkpoint.timestamp else f"size {checkpoint.size}"
