@@ -100,7 +100,8 @@ def _cycle_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", default=CycleKind.FIFTEEN_DAYS.value,
                         choices=[k.value for k in CycleKind], help="default: %(default)s")
     parser.add_argument("--policy", metavar="VERSION",
-                        help="score under this published policy version (default: the cycle's)")
+                        help="score under this published policy version (default: the cycle's, read "
+                        "from the projections; another version is a what-if folded from the log)")
 
 
 # ------------------------------------------------------------------------------ commands

@@ -12,7 +12,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "check them against a fold of the log, then swap them in")
     p.add_argument("--projection", action="extend", nargs="+", choices=list(MODELS), metavar="NAME",
                    help=f"only these ({', '.join(MODELS)}); default: all")
+    p.add_argument("--restart", action="store_true",
+                   help="discard a killed rebuild's shadow tables instead of resuming from them")
     _page_option(p, 10_000)
     p.set_defaults(run=cmd_rebuild)
 
@@ -107,8 +109,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _page_option(parser: argparse.ArgumentParser, default: int) -> None:
-    parser.add_argument("--page", type=int, default=default, metavar="N",
+    parser.add_argument("--page", type=_positive, default=default, metavar="N",
                         help="events per transaction (default: %(default)s)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of events, 1 or more")
+    return value
 
 
 # ------------------------------------------------------------------------ catching up
@@ -116,7 +128,11 @@ def _page_option(parser: argparse.ArgumentParser, default: int) -> None:
 
 @contextmanager
 def position_bar(console: Console, label: str, start: int) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar over log positions, fed by the runner's (position, head) callback."""
+    """A progress bar over log positions, fed by the runner's (position, head) callback; none
+    when the output is not a terminal (a pipe, a log file, `--json`)."""
+    if not console.is_terminal:
+        yield lambda position, head: None
+        return
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as progress:
         bar = progress.add_task(label, total=None, completed=start)
@@ -154,22 +170,28 @@ def projected_table(ledger: Ledger, cycle_id: UUID, policy: str | None) -> Score
     a what-if folded from the log (the projections hold only the pinned policy's scores)."""
     pinned = ledger.get_cycle(cycle_id).policy_version
     if policy is not None and policy != pinned:
+        table = ledger.score_cycle(cycle_id, policy_version=policy)
         print(f"Chính sách {policy} khác chính sách của kỳ ({pinned}): tính lại từ nhật ký sự kiện, "
               f"không đọc từ read model / what-if under policy {policy}: folded from the log, "
               "not read from the projections", file=sys.stderr)
-        return ledger.score_cycle(cycle_id, policy_version=policy)
+        return table
     return queries.score_table(catch_up(ledger).store, cycle_id)
 
 
-def positions_table(runner: Runner, title: str) -> Table:
-    out = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+def counts_table(rows: Iterable[tuple[str, int, int]]) -> Table:
+    """(read model, position, rows): what a rebuild or a catch-up leaves behind."""
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     out.add_column("Read model")
     out.add_column("Vị trí / position", justify="right")
     out.add_column("Số dòng / rows", justify="right")
-    for model in runner.models:
-        position = runner.positions.get(model.tracking_name, model.position())
-        out.add_row(model.name, str(position), str(model.count()))
+    for name, position, count in rows:
+        out.add_row(name, str(position), str(count))
     return out
+
+
+def positions_table(runner: Runner) -> Table:
+    return counts_table((m.name, runner.positions.get(m.tracking_name, m.position()), m.count())
+                        for m in runner.models)
 
 
 # ------------------------------------------------------------------------ maintenance
@@ -181,18 +203,12 @@ def cmd_rebuild(args: argparse.Namespace, console: Console) -> int:
         head = ledger.recorder.max_notification_id() or 0
         try:
             with position_bar(console, "Dựng lại read model (bảng phụ)", 0) as bar:
-                done = rebuild(ledger, args.projection, page=args.page, progress=bar)
+                done = rebuild(ledger, args.projection, page=args.page, progress=bar, restart=args.restart)
         except RebuildMismatch as e:
             print(f"error: rebuild: {e}", file=sys.stderr)
             return 1
-        out = Table(title=f"Đã dựng lại từ nhật ký ({head} sự kiện) / rebuilt from the log",
-                    box=box.SIMPLE_HEAD, pad_edge=False)
-        out.add_column("Read model")
-        out.add_column("Vị trí / position", justify="right")
-        out.add_column("Số dòng / rows", justify="right")
-        for r in done:
-            out.add_row(r.name, str(r.position), str(r.rows))
-        console.print(out)
+        console.print(f"Đã dựng lại từ nhật ký ({head} sự kiện) / rebuilt from the log ({head} events)")
+        console.print(counts_table((r.name, r.position, r.rows) for r in done))
         if any(r.name == "scores" for r in done):
             console.print("Điểm số khớp với phép tính lại từ nhật ký / scores match a fold of the log")
     finally:
@@ -208,7 +224,8 @@ def cmd_catch_up(args: argparse.Namespace, console: Console) -> int:
         before = dict(runner.positions)
         runner = catch_up_runner(runner, console)
         applied = max((runner.positions[n] - before[n] for n in before), default=0)
-        console.print(positions_table(runner, f"Đã áp dụng {applied} sự kiện / {applied} events applied"))
+        console.print(f"Đã áp dụng {applied} sự kiện / {applied} events applied")
+        console.print(positions_table(runner))
     finally:
         ledger.close()
     return 0
@@ -237,8 +254,11 @@ def cmd_project(args: argparse.Namespace, console: Console) -> int:
         pass  # the page in flight rolled back with its transaction; nothing half-applied
     finally:
         signal.signal(signal.SIGTERM, previous)
-        ledger.close()
-    console.print(positions_table(runner, "Đã dừng / stopped"))
+        try:
+            console.print("Đã dừng / stopped" if not args.once else "Đã cập nhật / caught up")
+            console.print(positions_table(runner))
+        finally:
+            ledger.close()
     return 0
 
 
@@ -301,8 +321,9 @@ def cmd_diary(args: argparse.Namespace, console: Console) -> int:
                              for d in days],
                     "weeks": {w: str(h) for w, h in weeks.items()}, "flags": flags})
         return 0
-    title = f"Nhật ký công việc: {official.full_name} ({official.code}), {start:%d/%m/%Y}–{end:%d/%m/%Y}"
-    out = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    console.print(Text(f"Nhật ký công việc: {official.full_name} ({official.code}), "
+                       f"{start:%d/%m/%Y}–{end:%d/%m/%Y}", style="bold"))
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if args.weeks:
         out.add_column("Tuần")
         out.add_column("Giờ", justify="right")
@@ -315,12 +336,14 @@ def cmd_diary(args: argparse.Namespace, console: Console) -> int:
             out.add_row(d["day"], render.points(d["hours"]), str(d["products"]), str(len(d["entries"])),
                         d["first_recorded_at"][:19])
     total = sum((d["hours"] for d in days), Decimal(0))
-    out.caption = f"Tổng {render.points(total)} giờ trong {len(days)} ngày"
-    out.caption_justify = "left"
     console.print(out)
+    console.print(f"Tổng {render.points(total)} giờ trong {len(days)} ngày / "
+                  f"{render.points(total)} hours over {len(days)} days", highlight=False)
     console.print("Dấu hiệu cần xem xét (để kiểm tra, không phải hình thức xử lý) / flags, not penalties:")
     for f in flags:
-        console.print(f"  [{f['flag']}] " + FLAG_TEXT[f["flag"]].format(**f), highlight=False)
+        text = FLAG_TEXT[f["flag"]].format(**{**f, **({"hours": render.points(Decimal(f["hours"]))}
+                                                       if "hours" in f else {})})
+        console.print(f"  [{f['flag']}] {text}", highlight=False, markup=False)
     if not flags:
         console.print("  không có / none")
     return 0
@@ -440,10 +463,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     year, month = args.month.split("-")
     out = Table(title=f"Báo cáo KPI tháng {month}/{year}: {commune['name']} (gửi tỉnh trước ngày 25)",
                 box=box.SIMPLE_HEAD, pad_edge=False)
-    out.add_column("Đơn vị", ratio=2)
-    for header in ("Số người", "Nhiệm vụ đến hạn", *STATUS_LABELS.values(), "Quá hạn duyệt", "Kỷ luật",
-                   "Giờ nhật ký", "Điểm TB"):
-        out.add_column(header, justify="right")
+    out.add_column("Đơn vị", min_width=18)
+    for header in ("Số\nngười", "Nhiệm vụ\nđến hạn", *(v.replace(" ", "\n") for v in STATUS_LABELS.values()),
+                   "Quá hạn\nduyệt", "Kỷ\nluật", "Giờ\nnhật ký", "Điểm\nTB"):
+        out.add_column(header, justify="right", no_wrap=True)
     for u in report["units"]:
         out.add_row(u["unit_name"], str(u["officials"]), str(u["tasks_due"]),
                     *(str(u["by_status"].get(s, 0)) for s in STATUS_LABELS),

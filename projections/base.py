@@ -44,13 +44,21 @@ class ReadModel(Projection[TrackingRecorder]):
         return f"kpi_{logical}{self.suffix}"
 
     def q(self, sql: str) -> str:
-        """SQL with {logical} table names resolved for this (live or shadow) instance."""
-        return sql.format(**{name: self.table(name) for name in self.tables})
+        """SQL with {logical} table names resolved for this (live or shadow) instance; kept per
+        text, since a rebuild resolves the same few statements millions of times."""
+        resolved: dict[str, str] = self.__dict__.setdefault("_resolved", {})
+        found = resolved.get(sql)
+        if found is None:
+            found = resolved[sql] = sql.format(**{name: self.table(name) for name in self.tables})
+        return found
 
     def s(self, sql: str, params: Sequence[Any] | None = None) -> Statement:
         return Statement(self.q(sql), params)
 
     def create_tables(self) -> None:
+        self.store.run_ddl(self.create_statements())
+
+    def create_statements(self) -> list[Statement]:
         statements = [
             Statement(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
             for name, columns in self.tables.items()
@@ -62,7 +70,7 @@ class ReadModel(Projection[TrackingRecorder]):
                     f"ON {self.table(logical)} ({columns})"
                 )
             )
-        self.store.run_ddl(statements)
+        return statements
 
     def drop_tables(self) -> list[Statement]:
         return [Statement(f"DROP TABLE IF EXISTS {self.table(name)}") for name in self.tables]

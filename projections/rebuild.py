@@ -13,18 +13,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain.cycles import Cycle
+from domain.discipline import ConductAssessment
 from domain.ledger import Ledger
+from domain.scoring import CycleFold
+from domain.targets import Target
+from domain.tasks import Task
 from projections.accountability import Accountability
 from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.runner import DEFAULT_PAGE, Progress, Runner
-from projections.scores import Scores
+from projections.scores import TOPICS, Scores
 from projections.store import Statement, ViewStore
 
 MODELS: dict[str, type[ReadModel]] = {
     m.name: m for m in (Accountability, Approvals, Diary, Scores)
 }
+
+
+# Events that name the one cycle their aggregate belongs to.
+OWN_CYCLE = (Task.TaskAssigned, ConductAssessment.ConductAssessmentStarted, Target.TargetSet)
+CYCLE_EVENTS = (Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened)
 
 
 class RebuildMismatch(RuntimeError):
@@ -54,10 +64,18 @@ def live_runner(ledger: Ledger, names: Sequence[str] | None = None, page: int = 
 
 def rebuild(
     ledger: Ledger, names: Sequence[str] | None = None, page: int = 10_000,
-    progress: Progress | None = None,
+    progress: Progress | None = None, restart: bool = False,
 ) -> list[Rebuilt]:
+    """Resumes a killed rebuild from its shadow tables; `restart` discards them first (after
+    the projection code changed, say, when the shadow's rows are no longer worth keeping)."""
     store = ViewStore(ledger.recorder)
     shadows = [cls(store, shadow=True) for cls in select(names)]
+    if restart:
+        with store.transaction() as cursor:
+            for shadow in shadows:
+                store.lock_position(cursor, shadow.tracking_name)
+                store.execute(cursor, shadow.drop_tables())
+                store.reset_tracking(cursor, shadow.tracking_name, None)
     runner = Runner(ledger, shadows, page=page)
     runner.catch_up(progress=progress)
     for shadow in shadows:
@@ -67,9 +85,30 @@ def rebuild(
 
 
 def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
+    """One read of the log's scoring events feeds a fresh `CycleFold` per cycle (not one read per
+    cycle: a province has a hundred). An event created for a cycle (a task, an assessment, a
+    target) and its aggregate's later events go to that cycle's fold only, everything else to
+    every fold; the folds ignore other cycles' events anyway, so this is the same as `score`."""
     position = scores.position()
-    for row in scores.store.query(scores.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}")):
-        fresh = ledger.score_cycle(UUID(row["cycle_id"]), row["policy_version"], up_to=position)
+    rows = scores.store.query(scores.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}"))
+    folds = {UUID(row["cycle_id"]): CycleFold(UUID(row["cycle_id"])) for row in rows}
+    home: dict[UUID, UUID] = {}  # aggregate id -> the cycle it was created for
+    for event in ledger.read_events(topics=TOPICS, up_to=position) if folds else ():
+        if isinstance(event, OWN_CYCLE):
+            home[event.originator_id] = event.cycle_id
+        cycle_id = home.get(event.originator_id)
+        if cycle_id is None and isinstance(event, CYCLE_EVENTS):
+            cycle_id = event.originator_id
+        if cycle_id is None:
+            for fold in folds.values():
+                fold.apply(event)
+        elif cycle_id in folds:
+            folds[cycle_id].apply(event)
+    registry = ledger.policies() if folds else None
+    for row in rows:
+        version = row["policy_version"]
+        assert registry is not None
+        fresh = folds[UUID(row["cycle_id"])].table(registry.get(version).params, version)
         if fresh.digest() != row["digest"]:
             raise RebuildMismatch(
                 f"cycle {row['cycle_id']}: rebuilt digest {row['digest'][:12]} differs from the "
@@ -78,26 +117,23 @@ def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
 
 
 def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
-    """One transaction: live rows := shadow rows, live position := shadow position, shadow gone.
+    """One transaction: live tables := shadow rows, live position := shadow position, shadow gone.
 
-    Both positions are read under their locks, so a live runner's page cannot commit in
-    between (it finds its position moved and starts again from the swapped-in one).
+    The live tables are dropped and created afresh, so a rebuild also brings them to the current
+    table definitions. Both positions are read under their locks, so a live runner's page cannot
+    commit in between (it finds its position moved and starts again from the swapped-in one).
     """
-    for shadow in shadows:
-        type(shadow)(store).create_tables()
     done = []
     with store.transaction() as cursor:
         for shadow in shadows:
             live = type(shadow)(store)
             store.lock_position(cursor, live.tracking_name)
             position = store.lock_position(cursor, shadow.tracking_name)
-            statements = []
-            for logical in shadow.tables:
-                statements += [
-                    Statement(f"DELETE FROM {live.table(logical)}"),
-                    Statement(f"INSERT INTO {live.table(logical)} SELECT * FROM {shadow.table(logical)}"),
-                ]
-            store.execute(cursor, statements + shadow.drop_tables())
+            copies = [
+                Statement(f"INSERT INTO {live.table(logical)} SELECT * FROM {shadow.table(logical)}")
+                for logical in shadow.tables
+            ]
+            store.execute(cursor, live.drop_tables() + live.create_statements() + copies + shadow.drop_tables())
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))

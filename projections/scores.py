@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic
 
 from domain.cycles import Cycle
 from domain.discipline import ConductAssessment, Sanction
-from domain.org import Official, Unit
+from domain.org import Official, Unit, UnitKind
 from domain.policy import PolicyParams, ScoringPolicies
 from domain.scoring import CycleFold, OfficialScore, ScoreTable
 from domain.targets import Target
@@ -32,8 +32,10 @@ from projections.base import Positioned, ReadModel
 from projections.store import Statement
 
 # Events every cycle may need, including cycles opened later.
+UNIT_EVENTS = (Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved)
+OFFICIAL_EVENTS = (Official.OfficialEnrolled, Official.OfficialTransferred)
 SHARED = (
-    Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved,
+    *UNIT_EVENTS,
     Official.OfficialEnrolled, Official.OfficialTransferred,
     Sanction.SanctionImposed, Sanction.SanctionRevoked,
     MissedApproval.ApprovalDeadlineMissed,  # counts in the cycle its deadline falls in
@@ -83,8 +85,17 @@ class Scores(ReadModel):
     def forget(self) -> None:
         self.folds: dict[UUID, CycleFold] = {}
         self.pinned: dict[UUID, str] = {}
-        self.shared: list[Any] = []
         self.route: dict[UUID, UUID] = {}  # aggregate id -> cycle id
+        # Shared events, kept so a cycle opened later can be given them: units go to every
+        # fold; a person's events (enrolment, transfers, sanctions, missed approvals) only to
+        # the folds of communes the person was ever posted to, since a roster holds nobody
+        # else. Without this, every table read-out would walk a whole province's officials.
+        self.unit_events: list[Any] = []
+        self.commune_of_unit: dict[UUID, UUID] = {}
+        self.person_events: dict[UUID, list[Any]] = {}
+        self.person_communes: dict[UUID, set[UUID]] = {}
+        self.sanction_owner: dict[UUID, UUID] = {}
+        self.cycles_of: dict[UUID, list[UUID]] = {}  # commune -> its cycles
         self.policies: dict[str, PolicyParams] = {}
         self.current: dict[UUID, ScoreTable] = {}
 
@@ -114,17 +125,21 @@ class Scores(ReadModel):
             return set()
         if isinstance(event, Cycle.CycleOpened):
             fold = CycleFold(event.originator_id)
-            for earlier in self.shared:
+            for earlier in self.unit_events:
                 fold.apply(earlier)
+            for person, communes in self.person_communes.items():
+                if event.unit_id in communes:
+                    for earlier in self.person_events[person]:
+                        fold.apply(earlier)
             fold.apply(event)
             self.folds[event.originator_id] = fold
             self.pinned[event.originator_id] = event.policy_version
+            self.cycles_of.setdefault(event.unit_id, []).append(event.originator_id)
             return {event.originator_id}
+        if isinstance(event, UNIT_EVENTS):
+            return self._feed_unit(event)
         if isinstance(event, SHARED):
-            self.shared.append(event)
-            for fold in self.folds.values():
-                fold.apply(event)
-            return set(self.folds)
+            return self._feed_person(event)
         cycle_id: UUID | None
         if isinstance(event, BY_CYCLE):
             self.route[event.originator_id] = event.cycle_id
@@ -137,6 +152,44 @@ class Scores(ReadModel):
             return set()
         self.folds[cycle_id].apply(event)
         return {cycle_id}
+
+    def _feed_unit(self, event: Any) -> set[UUID]:
+        if isinstance(event, Unit.UnitRegistered):
+            commune = event.originator_id if event.kind is UnitKind.COMMUNE else (
+                self.commune_of_unit.get(event.parent_id) if event.parent_id else None)
+            if commune is not None:
+                self.commune_of_unit[event.originator_id] = commune
+        self.unit_events.append(event)
+        for fold in self.folds.values():
+            fold.apply(event)
+        commune = self.commune_of_unit.get(event.originator_id)
+        return set(self.folds) if commune is None else set(self.cycles_of.get(commune, ()))
+
+    def _feed_person(self, event: Any) -> set[UUID]:
+        if isinstance(event, Sanction.SanctionImposed):
+            self.sanction_owner[event.originator_id] = event.official_id
+            person = event.official_id
+        elif isinstance(event, Sanction.SanctionRevoked):
+            person = self.sanction_owner.get(event.originator_id, event.originator_id)
+        elif isinstance(event, MissedApproval.ApprovalDeadlineMissed):
+            person = event.approver_id
+        else:
+            person = event.originator_id
+        history = self.person_events.setdefault(person, [])
+        history.append(event)
+        communes = self.person_communes.setdefault(person, set())
+        touched: set[UUID] = set()
+        arriving = self.commune_of_unit.get(event.unit_id) if isinstance(event, OFFICIAL_EVENTS) else None
+        if arriving is not None and arriving not in communes:
+            communes.add(arriving)
+            for cycle_id in self.cycles_of.get(arriving, ()):
+                for earlier in history[:-1]:
+                    self.folds[cycle_id].apply(earlier)
+        for commune in communes:
+            for cycle_id in self.cycles_of.get(commune, ()):
+                self.folds[cycle_id].apply(event)
+                touched.add(cycle_id)
+        return touched
 
     def _table(self, cycle_id: UUID) -> ScoreTable:
         version = self.pinned[cycle_id]

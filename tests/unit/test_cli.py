@@ -24,6 +24,8 @@ from domain.cycles import CycleKind, cycle_id_for
 from domain.ledger import Ledger
 from domain.org import unit_id_for
 from domain.persistence import ledger_env
+from projections.rebuild import MODELS
+from projections.store import ViewStore
 
 CYCLE = str(cycle_id_for(unit_id_for(roster.COMMUNE.code), CycleKind.FIFTEEN_DAYS,
                          roster.CYCLE_STARTS))
@@ -104,6 +106,16 @@ def test_a_second_demo_run_records_no_new_events(on_demo: Path) -> None:
     assert again.code == 0, again.err
     assert log_size(on_demo) == before
     assert "nothing new" in again.out
+
+
+def test_demo_leaves_the_read_models_caught_up_with_the_log(on_demo: Path) -> None:
+    ledger = Ledger(env=ledger_env({"DATABASE_URL": url(on_demo)}))
+    try:
+        store = ViewStore(ledger.recorder)
+        head = ledger.recorder.max_notification_id()
+        assert {name: store.position(name) for name in MODELS} == {name: head for name in MODELS}
+    finally:
+        ledger.close()
 
 
 def test_scores_json_totals_equal_the_sum_of_each_rows_contributions(on_demo: Path) -> None:
