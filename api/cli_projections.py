@@ -35,6 +35,7 @@ from domain.scoring import ScoreTable
 from projections import queries
 from projections.rebuild import MODELS, RebuildMismatch, live_runner, rebuild
 from projections.runner import DEFAULT_PAGE, ProjectionMoved, Runner
+from replay.log_tree import log_tree
 
 CATCH_UP_ATTEMPTS = 5
 STATUS_LABELS = {"assigned": "Chưa nộp", "submitted": "Chờ duyệt", "approved": "Đã duyệt",
@@ -143,10 +144,17 @@ def position_bar(console: Console, label: str, start: int) -> Iterator[Callable[
         yield advance
 
 
+def ledger_runner(ledger: Ledger, page: int = DEFAULT_PAGE) -> Runner:
+    """Every live read model, and the Merkle tree over the log, which follows it like one."""
+    runner = live_runner(ledger, page=page)
+    runner.models.append(log_tree(ledger))
+    return runner
+
+
 def catch_up(ledger: Ledger, console: Console | None = None, page: int = DEFAULT_PAGE) -> Runner:
     """Bring every live read model up to the log's head (progress on stderr by default, so
     `--json` output stays clean)."""
-    return catch_up_runner(live_runner(ledger, page=page), console or Console(stderr=True))
+    return catch_up_runner(ledger_runner(ledger, page), console or Console(stderr=True))
 
 
 def catch_up_runner(runner: Runner, console: Console) -> Runner:
@@ -219,7 +227,7 @@ def cmd_rebuild(args: argparse.Namespace, console: Console) -> int:
 def cmd_catch_up(args: argparse.Namespace, console: Console) -> int:
     ledger = open_ledger()
     try:
-        runner = live_runner(ledger, page=args.page)
+        runner = ledger_runner(ledger, args.page)
         runner.prepare()
         before = dict(runner.positions)
         runner = catch_up_runner(runner, console)
@@ -237,7 +245,7 @@ def cmd_project(args: argparse.Namespace, console: Console) -> int:
     ledger = open_ledger()
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    runner = live_runner(ledger, page=args.page)
+    runner = ledger_runner(ledger, args.page)
     try:
         if args.once:
             catch_up_runner(runner, console)
