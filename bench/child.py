@@ -1,0 +1,90 @@
+"""Work measured in a process of its own, so its peak resident memory is its own.
+
+`python -m bench.child rebuild|replay|verify <DATABASE_URL> [json args]` prints one JSON line:
+timings plus the process's VmHWM (peak resident set, from /proc/self/status) before and after
+the work. "Memory flat in the size of the log" means that the after-figure does not grow with
+the log between the three scales.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+from typing import Any
+from uuid import UUID
+
+from domain.ledger import Ledger
+from domain.persistence import ledger_env
+
+
+def peak_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rebuild(ledger: Ledger, _: dict[str, Any]) -> dict[str, Any]:
+    """`projections.rebuild.rebuild`, step by step (catch-up, check against the log, swap)."""
+    from projections.rebuild import check_scores_against_log, select, swap_in
+    from projections.runner import Runner
+    from projections.scores import Scores
+    from projections.store import ViewStore
+
+    started = time.perf_counter()
+    store = ViewStore(ledger.recorder)
+    shadows = [cls(store, shadow=True) for cls in select(None)]
+    runner = Runner(ledger, shadows, page=10_000)
+    applied = runner.catch_up()
+    caught_up = time.perf_counter()
+    for shadow in shadows:
+        if isinstance(shadow, Scores):
+            check_scores_against_log(ledger, shadow)
+    checked = time.perf_counter()
+    swap_in(store, shadows)
+    done = time.perf_counter()
+    return {"events": applied, "catch_up_s": caught_up - started, "check_s": checked - caught_up,
+            "swap_s": done - checked, "total_s": done - started}
+
+
+def replay(ledger: Ledger, args: dict[str, Any]) -> dict[str, Any]:
+    """Known-at replays of one commune's cycle at positions spread over the log."""
+    from replay.timetravel import replay as replay_cycle
+
+    timings = []
+    for cycle_id, position in args["samples"]:
+        started = time.perf_counter()
+        replay_cycle(ledger, UUID(cycle_id), known_at=int(position))
+        timings.append(time.perf_counter() - started)
+    return {"timings_s": timings, "median_s": statistics.median(timings)}
+
+
+def verify(ledger: Ledger, args: dict[str, Any]) -> dict[str, Any]:
+    from bench.integrity import run_verify
+
+    return run_verify(ledger, args)
+
+
+WORK = {"rebuild": rebuild, "replay": replay, "verify": verify}
+
+
+def main(argv: list[str]) -> int:
+    work, url = argv[0], argv[1]
+    args = json.loads(argv[2]) if len(argv) > 2 else {}
+    ledger = Ledger(env=ledger_env({"DATABASE_URL": url}))
+    before = peak_mb()
+    result = WORK[work](ledger, args)
+    result.update(peak_before_mb=before, peak_mb=peak_mb())
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
