@@ -71,17 +71,17 @@ def default_mapper(enums: set[type[Enum]]) -> Mapper[Any]:
             type = enum
             name = enum.__qualname__
 
-            def encode(self, obj: Enum, _e: type[Enum] = enum) -> Any:
+            def encode(self, obj: Any, _e: Any = enum) -> Any:
                 return obj.value
 
-            def decode(self, data: Any, _e: type[Enum] = enum) -> Enum:
+            def decode(self, data: Any, _e: Any = enum) -> Any:
                 return _e(data)
 
         transcoder.register(EnumAsValue())
     return Mapper(transcoder=transcoder)
 
 
-def median_rate(work: Callable[[], None], count: int, repeat: int) -> float:
+def median_rate(work: Callable[[], object], count: int, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

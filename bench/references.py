@@ -53,7 +53,7 @@ def get_and_save(app: Reference, n: int) -> float:
     ids = [c.id for c in counters]
     started = time.perf_counter()
     for aggregate_id in ids:
-        counter = app.repository.get(aggregate_id)
+        counter: Counter = app.repository.get(aggregate_id)
         counter.bump(1)
         app.save(counter)
     return time.perf_counter() - started
