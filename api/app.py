@@ -16,6 +16,7 @@ from api import errors
 from api.routes import access, cycles, diary, discipline, events, org, replay, scores, targets, tasks
 from api.routes.common import Views, today_in_vietnam
 from domain.ledger import Ledger
+from replay.checkpoints import Signer
 
 PREFIX = "/api/v1"
 ROUTERS = [org.router, cycles.router, tasks.router, diary.router, discipline.router, targets.router,
@@ -34,12 +35,16 @@ sanction and target result is an immutable event; scores are projections of them
 """
 
 
-def create_app(ledger: Ledger, *, today: Callable[[], date] = today_in_vietnam) -> FastAPI:
-    """`today` is the business day for server-dated commands (a fixed day in tests)."""
+def create_app(
+    ledger: Ledger, *, today: Callable[[], date] = today_in_vietnam, signer: Signer | None = None
+) -> FastAPI:
+    """`today` is the business day for server-dated commands (a fixed day in tests); with a
+    `signer`, closing a cycle also signs and stores checkpoints of the log (DESIGN, integrity)."""
     app = FastAPI(title="KPI ledger API", version="1", description=DESCRIPTION)
     app.state.ledger = ledger
     app.state.views = Views(ledger)
     app.state.today = today
+    app.state.signer = signer
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX, responses=errors.ERROR_RESPONSES)

@@ -31,6 +31,7 @@ from domain.roles import Role
 from projections.store import ViewStore
 from replay.amendments import amendments
 from replay.bundle import BundleError, export_bundle, verify_bundle
+from replay.certify import close_certified, sign_log
 from replay.checkpoints import (
     DEFAULT_KEY_NAME,
     CheckpointError,
@@ -38,7 +39,6 @@ from replay.checkpoints import (
     generate_key,
     load_signer,
     load_verifier,
-    make_checkpoint,
     parse_verifier_key,
     public_path,
 )
@@ -178,18 +178,9 @@ def cmd_keygen(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def sign_checkpoint(ledger: Ledger, keyfile: str, console: Console | None = None) -> Any:
-    """Catch the Merkle projection up, sign its whole tree now and store the checkpoint."""
-    signer = load_signer(Path(keyfile))
-    if console is not None:
-        with _bar(console, "Merkle tree") as update:
-            tree = catch_up(ledger, progress=update)
-    else:
-        tree = catch_up(ledger)
-    size, now = tree.size(), _now()
-    checkpoint = make_checkpoint(signer, size, tree.root(size), now)
-    CheckpointStore(tree.store).add(checkpoint, now)
-    return checkpoint
+def sign_checkpoint(ledger: Ledger, keyfile: str, console: Console) -> Any:
+    with _bar(console, "Merkle tree") as update:
+        return sign_log(ledger, load_signer(Path(keyfile)), _now(), progress=update)
 
 
 def cmd_checkpoint(args: argparse.Namespace, console: Console) -> int:
@@ -293,14 +284,12 @@ def cmd_close_cycle(args: argparse.Namespace, console: Console) -> int:
     with _ledger() as ledger:
         cycle_id = find_cycle(ledger, args, args.cycle)
         actor = Actor(find_official(ledger, args.by), args.role)
-        ledger.get_cycle(cycle_id).check_open()
-        checkpoint = sign_checkpoint(ledger, args.sign, console)
-        digest = ledger.close_cycle(actor, cycle_id=cycle_id, on=on, checkpoint=checkpoint.note)
-        # A second checkpoint covering the CycleClosed itself, so a bundle can prove the close.
-        after = sign_checkpoint(ledger, args.sign)
-    console.print(f"closed cycle {cycle_id}\ncertified digest {digest}\n"
-                  f"checkpoint at closing: size {checkpoint.size}, root {checkpoint.root_b64}\n"
-                  f"checkpoint after closing: size {after.size}, root {after.root_b64}", highlight=False)
+        with _bar(console, "Merkle tree") as update:
+            done = close_certified(ledger, actor, cycle_id, on, load_signer(Path(args.sign)), _now(), progress=update)
+    console.print(f"closed cycle {cycle_id}\ncertified digest {done.digest}\n"
+                  f"checkpoint at closing: size {done.at_closing.size}, root {done.at_closing.root_b64}\n"
+                  f"checkpoint after closing: size {done.after_closing.size}, root {done.after_closing.root_b64}",
+                  highlight=False)
     return 0
 
 

@@ -9,6 +9,8 @@ official recorded as granting (default: the operator, id 0, as for the deadline 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from uuid import UUID
 
 from rich.console import Console
@@ -27,6 +29,7 @@ from domain.roles import Role
 from projections.access import AccessGrants, access_grants
 from projections.runner import Runner
 from projections.store import ViewStore
+from replay.checkpoints import load_signer
 
 OPERATOR = Actor(official_id=UUID(int=0), role=Role.ADMIN.value)
 ROLES = [r.value for r in AccessRole]
@@ -47,6 +50,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the HTTP API (uvicorn); --demo records the demo commune first")
     p.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     p.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    p.add_argument("--sign", metavar="KEYFILE", default=os.environ.get("KPI_LEDGER_SIGNING_KEY"),
+                   help="Ed25519 key (kpi-ledger keygen): closing a cycle then stores a signed checkpoint "
+                   "(default: $KPI_LEDGER_SIGNING_KEY)")
     p.add_argument("--demo", action="store_true",
                    help="record the demo commune (Xã Cam Lộ) and print a token for each role")
     p.set_defaults(run=cmd_serve)
@@ -94,7 +100,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  curl -H 'Authorization: Bearer <token>' {url}/api/v1/access/me",
                           highlight=False, soft_wrap=True)
         console.print(f"API: {url}/api/v1  docs: {url}/docs", highlight=False, soft_wrap=True)
-        uvicorn.run(create_app(ledger), host=args.host, port=args.port, log_level="info")
+        signer = load_signer(Path(args.sign)) if args.sign else None
+        uvicorn.run(create_app(ledger, signer=signer), host=args.host, port=args.port, log_level="info")
     finally:
         ledger.close()
     return 0

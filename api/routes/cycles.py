@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.routes.common import CallerDep, IdempotencyKey, LedgerDep, command_id, result, scope
 from api.schemas import CloseCycle, OpenCycle, PolicyParamsIn, PublishPolicy, Recorded, ReopenCycle
 from domain.access import AccessRole
 from domain.policy import PolicyParams
+from replay.certify import close_certified
 
 router = APIRouter(tags=["policy and cycles"])
 ADMIN, MONITORING, APPEALS = AccessRole.ADMIN, AccessRole.MONITORING, AccessRole.APPEALS
@@ -49,11 +51,19 @@ def open_cycle(body: OpenCycle, ledger: LedgerDep, caller: CallerDep, key: Idemp
 
 @router.post("/cycles/{cycle_id}/close", summary="Close and certify a cycle (admin, monitoring team)")
 def close_cycle(
-    cycle_id: UUID, body: CloseCycle, ledger: LedgerDep, caller: CallerDep, key: IdempotencyKey = None
+    cycle_id: UUID, body: CloseCycle, ledger: LedgerDep, caller: CallerDep, request: Request,
+    key: IdempotencyKey = None,
 ) -> Recorded:
+    """With a signing key configured (`kpi-ledger serve --sign KEY`), the close also stores a
+    signed checkpoint of the log in `CycleClosed`, as `kpi-ledger close-cycle` does."""
     role = caller.acting_as(ADMIN, MONITORING)
     scope(ledger, caller).check_unit(ledger.get_cycle(cycle_id).unit_id, "cycle_id")
-    digest = ledger.close_cycle(caller.actor(role), cycle_id=cycle_id, on=body.on, command_id=command_id(caller, key))
+    actor, cid = caller.actor(role), command_id(caller, key)
+    signer = request.app.state.signer
+    if signer is None:
+        digest = ledger.close_cycle(actor, cycle_id=cycle_id, on=body.on, command_id=cid)
+    else:
+        digest = close_certified(ledger, actor, cycle_id, body.on, signer, datetime.now(UTC), command_id=cid).digest
     return Recorded(command="close_cycle", result=digest)
 
 
