@@ -27,7 +27,7 @@ from eventsourcing.utils import get_topic
 from domain.actors import Actor
 from domain.cycles import Cycle, CycleKind
 from domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
-from domain.org import Official, Unit, UnitKind, unit_id_for
+from domain.org import Official, Unit, UnitKind
 from domain.persistence import protect_event_tables
 from domain.policy import POLICY_REGISTRY_ID, PublishedPolicy, ScoringPolicies
 from domain.receipts import CommandReceipt, receipt_id
@@ -329,7 +329,3 @@ class LedgerCore(Application[UUID]):
         params = self.policies().get(version).params
         topics = [get_topic(cls) for cls in FOLDED_EVENTS]
         return score(params, cycle_id, self.read_events(topics=topics, up_to=up_to), policy_version=version)
-
-    def unit_id(self, code: str) -> UUID:
-        """Units are addressed by code in the CLI; their ids derive from it."""
-        return unit_id_for(code)
