@@ -85,12 +85,18 @@ class ReadModel(Projection[TrackingRecorder]):
         """Drop in-memory state: the database moved without us (a failed page, a swap)."""
 
     @abstractmethod
-    def apply(self, page: Sequence[Positioned]) -> list[Statement]:
-        """The SQL that brings this model's tables up to date with `page`."""
+    def apply(self, page: Sequence[Positioned]) -> list[Statement] | None:
+        """The SQL that brings this model's tables up to date with `page` (and with any pages
+        deferred before it), or None: absorbed into memory, the tables wait for `flush`."""
+
+    def flush(self) -> list[Statement]:
+        """The SQL for every page `apply` deferred; a model that never defers has none."""
+        return []
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        statements = self.apply([(tracking.notification_id, domain_event)])
         with self.store.transaction() as cursor:
-            self.store.execute(cursor, self.apply([(tracking.notification_id, domain_event)]))
+            self.store.execute(cursor, self.flush() if statements is None else statements)
             self.store.record(cursor, self.tracking_name, tracking.notification_id)
 
     def dump(self) -> dict[str, list[str]]:

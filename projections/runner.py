@@ -5,6 +5,12 @@ seen it turns it into SQL, and all of that plus each model's tracking row commit
 transaction. A model's recorded position is checked inside that transaction, so two runners
 (or a runner and a rebuild swap) can never apply the same events twice: the loser's page rolls
 back and it re-reads its position. SQLite has no subscription, so `follow` polls.
+
+A model may defer (its `apply` returns None): the page is absorbed into its memory and neither
+its rows nor its tracking row are written. Its recorded position stays where the database has
+it, so a crash just makes it fold those events again; the last page of every `catch_up` (and
+the model itself, when it chooses) flushes everything deferred with the tracking row moved to
+the position its memory has reached, in one transaction as before.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ class Runner:
         self.ledger = ledger
         self.models = list(models)
         self.page = page
-        self.positions: dict[str, int] = {}
+        self.positions: dict[str, int] = {}  # what the database holds: checked, then moved
+        self.fed: dict[str, int] = {}  # what each model's memory has absorbed (>= positions)
 
     @property
     def store(self) -> ViewStore:
@@ -45,6 +52,7 @@ class Runner:
             model.forget()
             model.warm_up(self.ledger, position)
             self.positions[model.tracking_name] = position
+            self.fed[model.tracking_name] = position
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Apply everything up to `stop` (default: the head now); returns events applied."""
@@ -52,41 +60,49 @@ class Runner:
             self.prepare()
         head = stop if stop is not None else (self.ledger.recorder.max_notification_id() or 0)
         applied = 0
-        start = min(self.positions.values()) + 1
-        while start <= head:
-            notifications = self.ledger.recorder.select_notifications(
-                start=start, limit=self.page, stop=head
-            )
-            if not notifications:
-                break
-            page = [(n.id, self.ledger.decode(n)) for n in notifications]
-            last = notifications[-1].id
-            try:
-                self._commit(page, last)
-            except Exception:
-                self.positions.clear()  # memory may be ahead of the database: re-prepare
-                raise
-            applied += len(page)
-            start = last + 1
-            if progress:
-                progress(last, head)
+        start = min(self.fed.values()) + 1
+        try:
+            while start <= head:
+                notifications = self.ledger.recorder.select_notifications(
+                    start=start, limit=self.page, stop=head
+                )
+                if not notifications:
+                    break
+                page = [(n.id, self.ledger.decode(n)) for n in notifications]
+                last = notifications[-1].id
+                self._commit(page, last, final=last >= head)
+                applied += len(page)
+                start = last + 1
+                if progress:
+                    progress(last, head)
+            if self.fed != self.positions:  # `stop` fell in a gap of the ids: flush on its own
+                self._commit([], 0, final=True)
+        except Exception:
+            self.positions.clear()  # memory may be ahead of the database: re-prepare
+            self.fed.clear()
+            raise
         return applied
 
-    def _commit(self, page: list[tuple[int, Any]], last: int) -> None:
+    def _commit(self, page: list[tuple[int, Any]], last: int, final: bool) -> None:
         store = self.store
+        moved: dict[str, int] = {}
         with store.transaction() as cursor:
             for model in self.models:
                 name = model.tracking_name
-                seen = self.positions[name]
-                if seen >= last:
-                    continue
+                fed = self.fed[name]
+                statements = model.apply([(i, e) for i, e in page if i > fed]) if fed < last else None
+                fed = self.fed[name] = max(fed, last)
+                if statements is None:
+                    if not final or fed == self.positions[name]:
+                        continue  # deferred, or nothing new: the database keeps its position
+                    statements = model.flush()
                 recorded = store.lock_position(cursor, name)
-                if recorded != seen:
-                    raise ProjectionMoved(f"{name} is at {recorded}, expected {seen}")
-                store.execute(cursor, model.apply([(i, e) for i, e in page if i > seen]))
-                store.record(cursor, name, last)
-        for model in self.models:
-            self.positions[model.tracking_name] = max(self.positions[model.tracking_name], last)
+                if recorded != self.positions[name]:
+                    raise ProjectionMoved(f"{name} is at {recorded}, expected {self.positions[name]}")
+                store.execute(cursor, statements)
+                store.record(cursor, name, fed)
+                moved[name] = fed
+        self.positions.update(moved)
 
     def follow(self, poll: float = 1.0, until: Callable[[], bool] = lambda: False,
                progress: Progress | None = None, applied: Callable[[int], None] | None = None,

@@ -2,9 +2,14 @@
 
 Each open question about a score ("what is it", "why", "what changed between T1 and T2") is a
 query here, never a replay at request time. The projection keeps one `CycleFold` per cycle in
-memory, feeds it each page's events, reads the cycle's table once per page and writes only the
-rows that changed. Every row records the log position it reflects (the newest event behind it,
-so paging never changes it) and the ids of the events that contributed.
+memory, feeds it each page's events, and writes only the rows that changed. Every row records
+the log position it reflects (the newest event behind it, so paging never changes it) and the
+ids of the events that contributed.
+
+Reading a cycle's table re-scores the whole cycle, and over a long backlog every page touches
+every commune's cycle, so tables are read only once `flush_every` events have been fed since
+the last read (and at the end of every catch-up, by the runner): the rows are the same, since
+they do not depend on paging, but a rebuild scores each cycle a few times instead of once a page.
 
 Routing events to the folds that need them is an optimisation only: every fold ignores events
 that are not its own, so feeding every event to every fold gives the same tables.
@@ -29,7 +34,7 @@ from domain.scoring import CycleFold, OfficialScore, ScoreTable
 from domain.targets import Target
 from domain.tasks import MissedApproval, Task
 from projections.base import Positioned, ReadModel
-from projections.store import Statement
+from projections.store import Statement, ViewStore
 
 # Events every cycle may need, including cycles opened later.
 UNIT_EVENTS = (Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved)
@@ -54,6 +59,12 @@ TOPICS = tuple(
     get_topic(t)
     for t in (*SHARED, *BY_CYCLE, *FOLLOWING, Cycle.CycleOpened, ScoringPolicies.ScoringPolicyPublished)
 )
+
+
+# Events fed between table read-outs: a live runner's catch-up still ends fully written (it
+# flushes at its last page), a rebuild of a province reads each table a handful of times.
+LIVE_FLUSH_EVERY = 50_000
+SHADOW_FLUSH_EVERY = 200_000
 
 
 class Scores(ReadModel):
@@ -82,7 +93,16 @@ class Scores(ReadModel):
         "by_time": ("lineage", "cycle_id, official_id, recorded_at"),
     }
 
+    def __init__(self, store: ViewStore, *, shadow: bool = False, flush_every: int | None = None) -> None:
+        """`flush_every=0` reads the touched cycles' tables every page (never defers)."""
+        super().__init__(store, shadow=shadow)
+        default = SHADOW_FLUSH_EVERY if shadow else LIVE_FLUSH_EVERY
+        self.flush_every = default if flush_every is None else flush_every
+        self.forget()
+
     def forget(self) -> None:
+        self.touched: set[UUID] = set()  # cycles fed since the tables were last read
+        self.unflushed = 0  # events fed since then
         self.folds: dict[UUID, CycleFold] = {}
         self.pinned: dict[UUID, str] = {}
         self.route: dict[UUID, UUID] = {}  # aggregate id -> cycle id
@@ -105,15 +125,19 @@ class Scores(ReadModel):
                 self._feed(event)
         self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
 
-    def apply(self, page: Sequence[Positioned]) -> list[Statement]:
-        touched: set[UUID] = set()
+    def apply(self, page: Sequence[Positioned]) -> list[Statement] | None:
         for _, event in page:
-            touched |= self._feed(event)
+            self.touched |= self._feed(event)
+        self.unflushed += len(page)
+        return None if self.unflushed < self.flush_every else self.flush()
+
+    def flush(self) -> list[Statement]:
         out: list[Statement] = []
-        for cycle_id in sorted(touched, key=str):
+        for cycle_id in sorted(self.touched, key=str):
             table = self._table(cycle_id)
             out.extend(self._changes(self.current.get(cycle_id), table))
             self.current[cycle_id] = table
+        self.touched, self.unflushed = set(), 0
         return out
 
     # ------------------------------------------------------------------ routing
