@@ -30,7 +30,7 @@ from domain.cycles import Cycle
 from domain.discipline import ConductAssessment, Sanction
 from domain.org import Official, Unit, UnitKind
 from domain.policy import PolicyParams, ScoringPolicies
-from domain.scoring import CycleFold, OfficialScore, ScoreTable
+from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable
 from domain.targets import Target
 from domain.tasks import MissedApproval, Task
 from projections.base import Positioned, ReadModel
@@ -55,10 +55,9 @@ FOLLOWING = (
     Task.ObjectiveCauseConfirmed, ConductAssessment.ConductAssessed,
     Target.TargetResultReported, Cycle.CycleClosed, Cycle.CycleReopened,
 )
-TOPICS = tuple(
-    get_topic(t)
-    for t in (*SHARED, *BY_CYCLE, *FOLLOWING, Cycle.CycleOpened, ScoringPolicies.ScoringPolicyPublished)
-)
+# What the folds read, and the policies they are priced by: the fold's own list, so the two
+# cannot drift apart.
+TOPICS = tuple(get_topic(t) for t in (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished))
 
 
 # Events fed between table read-outs: a live runner's catch-up still ends fully written (it

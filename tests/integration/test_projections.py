@@ -12,7 +12,6 @@ scoring fold straight from the log.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from uuid import UUID
 
 import pytest
 
-from api.cli import main
 from domain.discipline import SanctionKind
 from domain.ledger import Ledger
 from domain.tasks import KpiKind
@@ -31,6 +29,7 @@ from projections.rebuild import live_runner, rebuild
 from projections.scores import Scores, lineage_rows, row_positions, scoreboard_row
 from projections.store import ViewStore
 from tests.backends import backend_of, connect_direct, postgres_database, postgres_env, sqlite_env
+from tests.cli_runner import run
 from tests.commune import Commune, build_commune
 
 AS_OF = date(2026, 3, 16)
@@ -367,20 +366,6 @@ def test_a_rebuild_brings_live_tables_of_an_older_definition_up_to_date(backend_
 
 
 # ------------------------------------------------------------------------------ command line
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

@@ -6,12 +6,9 @@ work on a copy of its database file.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
@@ -19,30 +16,16 @@ from uuid import uuid4
 import pytest
 
 from api import demo_roster as roster
-from api.cli import main
 from domain.cycles import CycleKind, cycle_id_for
 from domain.ledger import Ledger
 from domain.org import unit_id_for
 from domain.persistence import ledger_env
 from projections.rebuild import MODELS
 from projections.store import ViewStore
+from tests.cli_runner import Run, run
 
 CYCLE = str(cycle_id_for(unit_id_for(roster.COMMUNE.code), CycleKind.FIFTEEN_DAYS,
                          roster.CYCLE_STARTS))
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 def url(path: Path) -> str:
