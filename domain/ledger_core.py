@@ -314,8 +314,9 @@ class LedgerCore(Application[UUID]):
                 return
             start = notifications[-1].id + 1
 
-    def decode(self, notification: Notification) -> Any:
-        """A stored event, typed again, carrying its log position (for lineage and proofs)."""
+    def decode(self, notification: Notification | Any) -> Any:
+        """A stored event, typed again, carrying its log position (for lineage and proofs).
+        Anything shaped like a library `Notification` will do (a projection's raw log row)."""
         event = self.mapper.to_domain_event(notification)
         object.__setattr__(event, "notification_id", notification.id)
         return event

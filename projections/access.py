@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from domain.access import Access
-from projections.base import Positioned, ReadModel
+from projections.base import Positioned, ReadModel, topics_of
 from projections.store import Statement, ViewStore
 
 
@@ -26,6 +26,8 @@ class AccessGrants(ReadModel):
         ),
     }
     indexes: ClassVar[dict[str, tuple[str, str]]] = {"by_position": ("access", "granted_position")}
+
+    topics = topics_of(Access.AccessGranted, Access.AccessRevoked)
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         out: list[Statement] = []

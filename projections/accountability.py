@@ -16,7 +16,7 @@ from domain.discipline import Sanction
 from domain.org import Official, Unit
 from domain.targets import Target
 from domain.tasks import MissedApproval
-from projections.base import Positioned, ReadModel
+from projections.base import Positioned, ReadModel, topics_of
 from projections.store import Statement
 
 
@@ -59,6 +59,14 @@ class Accountability(ReadModel):
         "by_approver": ("misses", "approver_id"),
         "by_cycle": ("targets", "cycle_id"),
     }
+
+    topics = topics_of(
+        Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved,
+        Official.OfficialEnrolled, Official.OfficialTransferred,
+        Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened,
+        Target.TargetSet, Target.TargetResultReported,
+        Sanction.SanctionImposed, Sanction.SanctionRevoked, MissedApproval.ApprovalDeadlineMissed,
+    )
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         out: list[Statement] = []

@@ -15,7 +15,7 @@ from domain.cycles import Cycle
 from domain.policy import ScoringPolicies
 from domain.tasks import Task
 from projections.accountability import event_id
-from projections.base import Positioned, ReadModel
+from projections.base import Positioned, ReadModel, topics_of
 from projections.store import Statement
 
 
@@ -37,56 +37,84 @@ class Approvals(ReadModel):
         "by_cycle": ("tasks", "cycle_id"),
     }
 
+    topics = topics_of(
+        ScoringPolicies.ScoringPolicyPublished, Cycle.CycleOpened, Task.TaskAssigned,
+        Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
+    )
+
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
+        """A task assigned within the page is written once, as it stands at the page's end; only
+        tasks from earlier pages get UPDATEs. A task's life is a handful of events, usually
+        close together, so a rebuild writes most tasks with one many-row insert."""
         out: list[Statement] = []
+        fresh: dict[str, dict[str, Any]] = {}
+        updates: list[Statement] = []
         for position, e in page:
-            out.extend(self._statements(position, e))
-        return out
+            oid = str(e.originator_id)
+            if isinstance(e, ScoringPolicies.ScoringPolicyPublished):
+                holidays = json.dumps([d.isoformat() for d in e.params.holidays])
+                out.append(self.s(
+                    "INSERT INTO {task_policies} VALUES (?, ?, ?)",
+                    (e.version, e.params.approval_deadline_days, holidays),
+                ))
+            elif isinstance(e, Cycle.CycleOpened):
+                out.append(self.s(
+                    "INSERT INTO {task_cycles} VALUES (?, ?, ?)", (oid, str(e.unit_id), e.policy_version)
+                ))
+            elif isinstance(e, Task.TaskAssigned):
+                fresh[oid] = {
+                    "task_id": oid, "cycle_id": str(e.cycle_id), "title": e.title,
+                    "kind": e.kind.value, "weight": str(e.weight), "assignee_id": str(e.assignee_id),
+                    "assigner_id": str(e.assigner_id), "approver_id": str(e.approver_id),
+                    "assigned_on": e.occurred_on.isoformat(), "due_on": e.due_on.isoformat(),
+                    "status": "assigned", "submitted_on": None, "acted_on": None, "quantity": None,
+                    "target_quantity": e.target_quantity, "major_errors": 0, "returns": 0,
+                    "last_event_id": event_id(e), "position": position,
+                }
+            elif isinstance(e, _LATER):
+                sets, adds = _changes(e)
+                sets.update(last_event_id=event_id(e), position=position)
+                row = fresh.get(oid)
+                if row is None:
+                    updates.append(self._update(oid, sets, adds))
+                    continue
+                row.update(sets)
+                for column, delta in adds.items():
+                    row[column] += delta
+        if fresh:
+            columns = ", ".join("?" * len(_TASK_COLUMNS))
+            rows = [tuple(row[c] for c in _TASK_COLUMNS) for row in fresh.values()]
+            out.append(Statement(self.q(f"INSERT INTO {{tasks}} VALUES ({columns})"), many=rows))
+        return out + updates
 
-    def _statements(self, position: int, e: Any) -> list[Statement]:
-        oid = str(e.originator_id)
-        if isinstance(e, ScoringPolicies.ScoringPolicyPublished):
-            holidays = json.dumps([d.isoformat() for d in e.params.holidays])
-            return [self.s(
-                "INSERT INTO {task_policies} VALUES (?, ?, ?)",
-                (e.version, e.params.approval_deadline_days, holidays),
-            )]
-        if isinstance(e, Cycle.CycleOpened):
-            return [self.s(
-                "INSERT INTO {task_cycles} VALUES (?, ?, ?)",
-                (oid, str(e.unit_id), e.policy_version),
-            )]
-        if isinstance(e, Task.TaskAssigned):
-            return [self.s(
-                "INSERT INTO {tasks} VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', NULL, NULL, NULL, ?, 0, 0, ?, ?)",
-                (oid, str(e.cycle_id), e.title, e.kind.value, str(e.weight), str(e.assignee_id),
-                 str(e.assigner_id), str(e.approver_id), e.occurred_on.isoformat(),
-                 e.due_on.isoformat(), e.target_quantity, event_id(e), position),
-            )]
-        if isinstance(e, Task.TaskReassigned):
-            return [self._update("assignee_id = ?", (str(e.assignee_id),), e, position)]
-        if isinstance(e, Task.TaskSubmitted):
-            return [self._update(
-                "status = 'submitted', submitted_on = ?, acted_on = NULL, quantity = ?",
-                (e.occurred_on.isoformat(), e.quantity), e, position,
-            )]
-        if isinstance(e, Task.TaskApproved):
-            return [self._update(
-                "status = 'approved', acted_on = ?, major_errors = major_errors + ?",
-                (e.occurred_on.isoformat(), e.major_errors), e, position,
-            )]
-        if isinstance(e, Task.TaskReturned):
-            return [self._update(
-                "status = 'returned', acted_on = ?, major_errors = major_errors + ?, "
-                "returns = returns + 1",
-                (e.occurred_on.isoformat(), e.major_errors), e, position,
-            )]
-        return []
-
-    def _update(self, assignments: str, params: tuple[Any, ...], e: Any, position: int) -> Statement:
+    def _update(self, task_id: str, sets: dict[str, Any], adds: dict[str, int]) -> Statement:
+        assignments = [f"{c} = ?" for c in sets] + [f"{c} = {c} + ?" for c in adds]
         return self.s(
-            "UPDATE {tasks} SET " + assignments + ", last_event_id = ?, position = ? "
-            "WHERE task_id = ?",
-            (*params, event_id(e), position, str(e.originator_id)),
+            "UPDATE {tasks} SET " + ", ".join(assignments) + " WHERE task_id = ?",
+            (*sets.values(), *adds.values(), task_id),
         )
+
+
+_TASK_COLUMNS = (
+    "task_id", "cycle_id", "title", "kind", "weight", "assignee_id", "assigner_id", "approver_id",
+    "assigned_on", "due_on", "status", "submitted_on", "acted_on", "quantity", "target_quantity",
+    "major_errors", "returns", "last_event_id", "position",
+)
+
+
+def _changes(e: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    """What a later task event sets, and what it adds to, in the task's row."""
+    if isinstance(e, Task.TaskReassigned):
+        return {"assignee_id": str(e.assignee_id)}, {}
+    if isinstance(e, Task.TaskSubmitted):
+        return {"status": "submitted", "submitted_on": e.occurred_on.isoformat(), "acted_on": None,
+                "quantity": e.quantity}, {}
+    if isinstance(e, Task.TaskApproved):
+        return {"status": "approved", "acted_on": e.occurred_on.isoformat()}, {"major_errors": e.major_errors}
+    if isinstance(e, Task.TaskReturned):
+        return ({"status": "returned", "acted_on": e.occurred_on.isoformat()},
+                {"major_errors": e.major_errors, "returns": 1})
+    raise TypeError(f"approvals does not read {type(e).__qualname__}")
+
+
+_LATER = (Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned)

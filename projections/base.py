@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
 
 from projections.store import Statement, ViewStore
 
@@ -25,8 +26,17 @@ SHADOW = "__shadow"
 Positioned = tuple[int, Any]
 
 
+def topics_of(*classes: type) -> tuple[str, ...]:
+    return tuple(get_topic(cls) for cls in classes)
+
+
 class ReadModel(Projection[TrackingRecorder]):
-    """Tables are declared as {logical name: column DDL}; SQL refers to them as {name}."""
+    """Tables are declared as {logical name: column DDL}; SQL refers to them as {name}.
+
+    `topics` (the library's attribute: none means every event) names what `apply` reads, and the
+    runner hands a model only those. Most of a province's log is diary entries that most models
+    never look at: not reading and decoding them for those models is much of a rebuild's speed.
+    """
 
     tables: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # {index suffix: (logical table, columns)}

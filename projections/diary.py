@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from domain.diary import DiaryDay
-from projections.base import Positioned, ReadModel
+from projections.base import Positioned, ReadModel, topics_of
 from projections.store import Statement
 
 
@@ -25,22 +25,30 @@ class Diary(ReadModel):
         ),
     }
     indexes: ClassVar[dict[str, tuple[str, str]]] = {"by_cycle": ("diary_entries", "cycle_id, official_id")}
+    topics = topics_of(DiaryDay.WorkLogged, DiaryDay.WorkLogVoided)
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
+        """Runs of new entries go as one many-row statement: a page is mostly diary entries."""
         out: list[Statement] = []
+        insert = self.q("INSERT INTO {diary_entries} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        rows: list[tuple[object, ...]] = []
         for position, e in page:
             if isinstance(e, DiaryDay.WorkLogged):
-                out.append(self.s(
-                    "INSERT INTO {diary_entries} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                rows.append(
                     (str(e.official_id), e.occurred_on.isoformat(), e.entry_no, str(e.cycle_id),
                      str(e.hours), None if e.task_id is None else str(e.task_id), e.duty,
-                     e.products, e.description, e.timestamp.isoformat(), position),
-                ))
+                     e.products, e.description, e.timestamp.isoformat(), None, position)
+                )
             elif isinstance(e, DiaryDay.WorkLogVoided):
+                if rows:
+                    out.append(Statement(insert, many=rows))
+                    rows = []
                 out.append(self.s(
                     "UPDATE {diary_entries} SET voided_reason = ?, position = ? "
                     "WHERE official_id = ? AND day = ? AND entry_no = ?",
                     (e.reason, position, str(e.official_id), e.occurred_on.isoformat(),
                      e.entry_no),
                 ))
+        if rows:
+            out.append(Statement(insert, many=rows))
         return out

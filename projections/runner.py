@@ -55,21 +55,22 @@ class Runner:
             self.fed[model.tracking_name] = position
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
-        """Apply everything up to `stop` (default: the head now); returns events applied."""
+        """Apply everything up to `stop` (default: the head now); returns the events read (of
+        the topics the models read)."""
         if not self.positions:
             self.prepare()
-        head = stop if stop is not None else (self.ledger.recorder.max_notification_id() or 0)
+        head = self.ledger.recorder.max_notification_id() or 0
+        if stop is not None:
+            head = min(head, stop)
         applied = 0
         start = min(self.fed.values()) + 1
+        wanted = self._wanted()
         try:
             while start <= head:
-                notifications = self.ledger.recorder.select_notifications(
-                    start=start, limit=self.page, stop=head
-                )
-                if not notifications:
-                    break
-                page = [(n.id, self.ledger.decode(n)) for n in notifications]
-                last = notifications[-1].id
+                rows = self.store.log_rows(start, head, self.page, wanted)
+                # A short page read everything up to the head: the models have seen all of it.
+                last = rows[-1].id if len(rows) == self.page else head
+                page = [(row.id, self.ledger.decode(row), row.topic) for row in rows]
                 self._commit(page, last, final=last >= head)
                 applied += len(page)
                 start = last + 1
@@ -83,14 +84,26 @@ class Runner:
             raise
         return applied
 
-    def _commit(self, page: list[tuple[int, Any]], last: int, final: bool) -> None:
+    def _wanted(self) -> list[str]:
+        """The topics any model reads; empty (read everything) when one reads every event."""
+        self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
+        if any(topics is None for topics in self.reads.values()):
+            return []
+        return sorted(set().union(*(t for t in self.reads.values() if t is not None)))
+
+    def _own(self, model: ReadModel, page: list[tuple[int, Any, str]], fed: int) -> list[tuple[int, Any]]:
+        """The part of the page this model has not seen, of the event classes it reads."""
+        topics = self.reads[model.tracking_name]
+        return [(i, e) for i, e, t in page if i > fed and (topics is None or t in topics)]
+
+    def _commit(self, page: list[tuple[int, Any, str]], last: int, final: bool) -> None:
         store = self.store
         moved: dict[str, int] = {}
         with store.transaction() as cursor:
             for model in self.models:
                 name = model.tracking_name
                 fed = self.fed[name]
-                statements = model.apply([(i, e) for i, e in page if i > fed]) if fed < last else None
+                statements = model.apply(self._own(model, page, fed)) if fed < last else None
                 fed = self.fed[name] = max(fed, last)
                 if statements is None:
                     if not final or fed == self.positions[name]:
@@ -118,3 +131,4 @@ class Runner:
                 applied(count)
             if not count:
                 sleep(poll)
+

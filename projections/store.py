@@ -12,15 +12,19 @@ translates, so each projection's SQL is written once.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 TRACKING_TABLE = "kpi_projection_tracking"
+# An insert of whole rows, every value a parameter: what COPY can do instead.
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) VALUES \(\?(?:, \?)*\)")
 SQLITE_TRACKING_TABLE = "tracking"  # fixed by the library's SQLite tracking recorder
 DDL_LOCK = "kpi-ledger projection tables"
 
@@ -30,6 +34,17 @@ class Statement:
     sql: str
     params: Sequence[Any] | None = None
     many: Sequence[Sequence[Any]] | None = None
+
+
+class LogRow(NamedTuple):
+    """One stored event as the log holds it; `Ledger.decode` takes it as it takes a library
+    `Notification` (same attribute names)."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
 
 
 class ViewStore:
@@ -51,12 +66,44 @@ class ViewStore:
         self.tracking_table = TRACKING_TABLE if self.is_postgres else SQLITE_TRACKING_TABLE
         self.tracking.create_table()
         self.datastore = datastore
+        self.events_table = application_recorder.events_table_name
 
     def sql(self, text: str) -> str:
         """Write `?` placeholders and SQLite-ish types once; PostgreSQL gets its own spelling."""
         if self.is_postgres:
             return text.replace("?", "%s").replace(" BLOB", " BYTEA")
         return text
+
+    def log_rows(self, start: int, stop: int, limit: int, topics: Sequence[str] = ()) -> list[LogRow]:
+        """Up to `limit` log entries with ids in [start, stop], of `topics` (all when empty).
+
+        The library's `select_notifications` reads the same rows; this skips its per-row
+        dictionaries and object building, which cost more than decoding the event.
+        """
+        where = "{id} >= ? AND {id} <= ?"
+        params: list[Any] = [start, stop]
+        if topics:
+            where += f" AND topic IN ({', '.join('?' * len(topics))})"
+            params += list(topics)
+        params.append(limit)
+        if self.is_postgres:
+            from psycopg.rows import tuple_row
+
+            sql = self.sql(
+                f"SELECT notification_id, originator_id, originator_version, topic, state FROM "
+                f"{self.datastore.schema}.{self.events_table} WHERE {where.format(id='notification_id')} "
+                "ORDER BY notification_id LIMIT ?"
+            )
+            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(sql, params, prepare=True)
+                return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in cursor.fetchall()]
+        sql = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE {where.format(id='rowid')} ORDER BY rowid LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return [LogRow(r[0], UUID(r[1]), r[2], r[3], r[4]) for r in cursor.fetchall()]
 
     def position(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
@@ -67,15 +114,23 @@ class ViewStore:
             yield cursor
 
     def execute(self, cursor: Any, statements: Iterable[Statement]) -> None:
-        """Consecutive statements with the same SQL go as one executemany (pipelined on
-        PostgreSQL): a page of diary entries is one round trip, not thousands."""
+        """Consecutive statements with the same SQL go as one executemany: a page of diary
+        entries is one call, not thousands. On PostgreSQL a plain many-row insert goes as COPY,
+        which measured ~20x faster than the pipelined executemany (row by row, 70+ µs each)."""
         for sql, group in groupby(statements, key=lambda s: s.sql):
             batch = list(group)
             if len(batch) == 1 and batch[0].many is None:
                 cursor.execute(self.sql(sql), batch[0].params or ())
                 continue
             rows = [row for s in batch for row in (s.many if s.many is not None else [s.params or ()])]
-            if rows:
+            if not rows:
+                continue
+            table = _PLAIN_INSERT.fullmatch(sql) if self.is_postgres and len(rows) > 1 else None
+            if table:
+                with cursor.copy(f"COPY {table[1]} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
                 cursor.executemany(self.sql(sql), rows)
 
     def lock_position(self, cursor: Any, name: str) -> int:
