@@ -28,7 +28,7 @@ from domain.actors import Actor
 from domain.cycles import Cycle, CycleKind
 from domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from domain.org import Official, Unit, UnitKind
-from domain.persistence import protect_event_tables
+from domain.persistence import log_rows, protect_event_tables
 from domain.policy import POLICY_REGISTRY_ID, PublishedPolicy, ScoringPolicies
 from domain.receipts import CommandReceipt, receipt_id
 from domain.roles import Role
@@ -304,15 +304,14 @@ class LedgerCore(Application[UUID]):
     ) -> Iterator[Any]:
         """The log in recording order, decoded, streamed a page at a time."""
         start = 1
+        stop = up_to if up_to is not None else (self.recorder.max_notification_id() or 0)
         while True:
-            notifications = self.recorder.select_notifications(
-                start=start, limit=page, stop=up_to, topics=topics
-            )
-            for notification in notifications:
-                yield self.decode(notification)
-            if len(notifications) < page:
+            rows = log_rows(self.recorder, start, stop, page, topics)
+            for row in rows:
+                yield self.decode(row)
+            if len(rows) < page:
                 return
-            start = notifications[-1].id + 1
+            start = rows[-1].id + 1
 
     def decode(self, notification: Notification | Any) -> Any:
         """A stored event, typed again, carrying its log position (for lineage and proofs).

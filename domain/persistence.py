@@ -16,9 +16,10 @@ detect whatever gets past both.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 MAPPER_TOPIC = "domain.codec:TypedMsgspecMapper"
 DEFAULT_SQLITE_PATH = "./kpi-ledger.sqlite3"
@@ -98,6 +99,55 @@ def _from_database_url(url: str) -> dict[str, str]:
         # The library refuses a missing password; empty means "none" (trust, peer, .pgpass).
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
     }
+
+
+class LogRow(NamedTuple):
+    """One stored event as the log holds it; `Ledger.decode` takes it as it takes a library
+    `Notification` (same attribute names)."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def log_rows(recorder: Any, start: int, stop: int, limit: int, topics: Sequence[str] = ()) -> list[LogRow]:
+    """Up to `limit` log entries with ids in [start, stop], of `topics` (all when empty).
+
+    The library's `select_notifications` reads the same rows; this skips its per-row
+    dictionaries and object building, which cost more than decoding the event. (An in-memory
+    recorder, in tests, is read through the library.)
+    """
+    kind = type(recorder).__module__
+    if kind not in ("eventsourcing.sqlite", "eventsourcing.postgres"):
+        found = recorder.select_notifications(start=start, limit=limit, stop=stop, topics=topics)
+        return [LogRow(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in found]
+    where = "{id} >= ? AND {id} <= ?"
+    params: list[Any] = [start, stop]
+    if topics:
+        where += f" AND topic IN ({', '.join('?' * len(topics))})"
+        params += list(topics)
+    params.append(limit)
+    table = recorder.events_table_name
+    if kind == "eventsourcing.postgres":
+        from psycopg.rows import tuple_row
+
+        sql = (
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM "
+            f"{recorder.datastore.schema}.{table} WHERE {where.format(id='notification_id')} "
+            "ORDER BY notification_id LIMIT ?"
+        ).replace("?", "%s")
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in cursor.fetchall()]
+    sql = (
+        f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+        f"WHERE {where.format(id='rowid')} ORDER BY rowid LIMIT ?"
+    )
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(sql, params)
+        return [LogRow(r[0], UUID(r[1]), r[2], r[3], r[4]) for r in cursor.fetchall()]
 
 
 def protect_event_tables(recorder: Any) -> None:

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, NamedTuple
-from uuid import UUID
+from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from domain.persistence import LogRow, log_rows
 
 TRACKING_TABLE = "kpi_projection_tracking"
 # An insert of whole rows, every value a parameter: what COPY can do instead.
@@ -34,17 +35,6 @@ class Statement:
     sql: str
     params: Sequence[Any] | None = None
     many: Sequence[Sequence[Any]] | None = None
-
-
-class LogRow(NamedTuple):
-    """One stored event as the log holds it; `Ledger.decode` takes it as it takes a library
-    `Notification` (same attribute names)."""
-
-    id: int
-    originator_id: UUID
-    originator_version: int
-    topic: str
-    state: bytes
 
 
 class ViewStore:
@@ -66,7 +56,7 @@ class ViewStore:
         self.tracking_table = TRACKING_TABLE if self.is_postgres else SQLITE_TRACKING_TABLE
         self.tracking.create_table()
         self.datastore = datastore
-        self.events_table = application_recorder.events_table_name
+        self.recorder = application_recorder
 
     def sql(self, text: str) -> str:
         """Write `?` placeholders and SQLite-ish types once; PostgreSQL gets its own spelling."""
@@ -75,35 +65,7 @@ class ViewStore:
         return text
 
     def log_rows(self, start: int, stop: int, limit: int, topics: Sequence[str] = ()) -> list[LogRow]:
-        """Up to `limit` log entries with ids in [start, stop], of `topics` (all when empty).
-
-        The library's `select_notifications` reads the same rows; this skips its per-row
-        dictionaries and object building, which cost more than decoding the event.
-        """
-        where = "{id} >= ? AND {id} <= ?"
-        params: list[Any] = [start, stop]
-        if topics:
-            where += f" AND topic IN ({', '.join('?' * len(topics))})"
-            params += list(topics)
-        params.append(limit)
-        if self.is_postgres:
-            from psycopg.rows import tuple_row
-
-            sql = self.sql(
-                f"SELECT notification_id, originator_id, originator_version, topic, state FROM "
-                f"{self.datastore.schema}.{self.events_table} WHERE {where.format(id='notification_id')} "
-                "ORDER BY notification_id LIMIT ?"
-            )
-            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-                cursor.execute(sql, params, prepare=True)
-                return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in cursor.fetchall()]
-        sql = (
-            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table} "
-            f"WHERE {where.format(id='rowid')} ORDER BY rowid LIMIT ?"
-        )
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, params)
-            return [LogRow(r[0], UUID(r[1]), r[2], r[3], r[4]) for r in cursor.fetchall()]
+        return log_rows(self.recorder, start, stop, limit, topics)
 
     def position(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
