@@ -12,19 +12,19 @@ the index of notification n is the number of leaves before it, not n - 1. The le
 carries n (`replay.leaves`), so a proof pins both.
 
 The Runner hands read models decoded events; a leaf needs the bytes exactly as stored, so `apply`
-reads the page's notifications once more, raw, through the ledger's recorder.
+reads the page's rows once more, raw (`replay.leaves.read_rows`), from the ledger's database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from projections.base import Positioned, ReadModel
 from projections.runner import DEFAULT_PAGE, Progress, Runner
 from projections.store import Statement, ViewStore
-from replay.leaves import leaf_hash_of
+from replay.leaves import fetch_tuples, leaf_hashes, read_rows
 from replay.merkle import (
     EMPTY_ROOT,
     ProofError,
@@ -62,10 +62,10 @@ class LogTree(ReadModel):
         if self.recorder is None:
             raise RuntimeError("LogTree needs the ledger's recorder to read stored bytes")
         ids = [position for position, _ in page]
-        raw = self.recorder.select_notifications(start=ids[0], limit=len(ids), stop=ids[-1])
-        if [n.id for n in raw] != ids:
+        raw = read_rows(self.recorder, ids[0], len(ids), stop=ids[-1])
+        if [row[0] for row in raw] != ids:
             raise RuntimeError(f"the log changed under the Merkle projection between {ids[0]} and {ids[-1]}")
-        rows = [(n.id, leaf_hash_of(n)) for n in raw]
+        rows = list(zip(ids, leaf_hashes(raw), strict=True))
         return [Statement(self.q("INSERT INTO {merkle_leaves} (n, leaf_hash) VALUES (?, ?)"), many=rows)]
 
     # ------------------------------------------------------------------ reading the tree
@@ -78,16 +78,20 @@ class LogTree(ReadModel):
         after, left = 0, limit
         while left is None or left > 0:
             take = page if left is None else min(page, left)
-            rows = self.store.query(
-                self.q("SELECT n, leaf_hash FROM {merkle_leaves} WHERE n > ? ORDER BY n LIMIT ?"), (after, take)
-            )
-            for row in rows:
-                yield int(row["n"]), bytes(row["leaf_hash"])
+            rows = self.leaf_page(after, take)
+            yield from rows
             if len(rows) < take:
                 return
-            after = int(rows[-1]["n"])
+            after = rows[-1][0]
             if left is not None:
                 left -= len(rows)
+
+    def leaf_page(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to `limit` (notification id, leaf hash) with ids above `after`, in tree order, as
+        plain tuples (`entries` page by page; `verify` a page at a time beside the log's)."""
+        leaf = "leaf_hash" if self.store.is_postgres else "CAST(leaf_hash AS BLOB)"  # a hand edit may make TEXT
+        sql = self.q(f"SELECT n, {leaf} FROM {{merkle_leaves}} WHERE n > ? ORDER BY n LIMIT ?")
+        return cast(list[tuple[int, bytes]], fetch_tuples(self.store.datastore, sql, (after, limit)))
 
     def leaf_hashes(self, limit: int | None = None) -> Iterator[bytes]:
         return (digest for _, digest in self.entries(limit))

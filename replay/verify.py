@@ -20,13 +20,12 @@ held against any checkpoint that covers them.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from projections.runner import Progress
 from replay.checkpoints import Checkpoint, CheckpointError, CheckpointStore, Verifier, verify_checkpoint
-from replay.leaves import leaf_hash_of
+from replay.leaves import leaf_hashes, read_rows
 from replay.log_tree import log_tree
 from replay.merkle import StreamingRoot
 
@@ -63,56 +62,75 @@ def verify(
     if report.problem:
         return report
     head = ledger.recorder.max_notification_id() or 0
-    log = _notifications(ledger.recorder, page)
-    stored = tree.entries()
     running = StreamingRoot()
     pending = list(checkpoints)  # by size, ascending
     since_good: int | None = None  # the first position after the last checkpoint that matched
-    last_position = 0
+    last_position, after_leaf, leaves_left = 0, 0, True
 
     def problem(position: int, reason: str) -> VerifyReport:
         report.problem = Disagreement(position, reason)
         return report
 
+    # A page of the log at a time: its leaves recomputed in one go, held against as many stored
+    # leaves (pairing by rank is what the entry-by-entry walk does until the first disagreement),
+    # and pushed onto the running root in runs that end at each checkpoint's size. Only where the
+    # page disagrees is it looked at entry by entry.
+    start = 1
     while True:
-        entry = next(log, None)
-        leaf = next(stored, None)
-        if entry is None and leaf is None:
+        rows = read_rows(ledger.recorder, start, page)
+        if not rows:
             break
-        if entry is None:
-            assert leaf is not None
-            return problem(leaf[0], f"position {leaf[0]} has a stored leaf but is gone from the log, which "
-                                    f"ends at {last_position}: rows were deleted or the log truncated")
-        report.entries += 1
-        if since_good is None:
-            since_good = entry.id
-        digest = leaf_hash_of(entry)
-        if leaf is None:
-            report.untracked += 1
-        elif entry.id > leaf[0]:
-            return problem(leaf[0], f"position {leaf[0]} is missing from the log (the next entry there is "
-                                    f"{entry.id}): a row was deleted")
-        elif entry.id < leaf[0]:
-            return problem(entry.id, f"position {entry.id} is in the log but was never in the tree (the "
-                                     f"next leaf is {leaf[0]}): a row was inserted")
-        elif digest != leaf[1]:
-            return problem(entry.id, f"position {entry.id} no longer hashes to its recorded leaf: the row "
-                                     "was edited or moved")
-        else:
-            report.leaves += 1
-        running.push(digest)
-        last_position = entry.id
-        while pending and pending[0].size == running.size:
-            checkpoint = pending.pop(0)
-            report.checkpoints += 1
-            if running.root() != checkpoint.root:
-                start = since_good if since_good is not None else entry.id
-                return problem(start, f"the log's first {checkpoint.size} entries no longer hash to the root "
-                                      f"signed at {_when(checkpoint)}; the stored leaves were rewritten too, so the "
-                                      f"change lies between position {start} and {entry.id}")
-            since_good = None
+        ids = [row[0] for row in rows]
+        digests = leaf_hashes(rows)
+        stored = tree.leaf_page(after_leaf, len(ids)) if leaves_left else []
+        leaves_left = len(stored) == len(ids)
+        if stored:
+            after_leaf = stored[-1][0]
+        agree = _agreeing(ids, digests, stored)  # entries before the first disagreement
+        done = 0  # entries of this page pushed
+        while done < agree:
+            end = agree  # up to the next checkpoint's size, if it falls in the run
+            if pending and pending[0].size > running.size:
+                end = min(agree, done + pending[0].size - running.size)
+            if since_good is None:
+                since_good = ids[done]
+            running.extend(digests[done:end])
+            report.entries += end - done
+            report.leaves += max(0, min(end, len(stored)) - done)
+            report.untracked += max(0, end - max(done, len(stored)))
+            done = end
+            while pending and pending[0].size == running.size:
+                checkpoint = pending.pop(0)
+                report.checkpoints += 1
+                if running.root() != checkpoint.root:
+                    first = since_good if since_good is not None else ids[done - 1]
+                    return problem(first, f"the log's first {checkpoint.size} entries no longer hash to the root "
+                                          f"signed at {_when(checkpoint)}; the stored leaves were rewritten too, "
+                                          f"so the change lies between position {first} and {ids[done - 1]}")
+                since_good = None
+        if agree < len(ids):
+            report.entries += 1
+            n, leaf = stored[agree]
+            position = ids[agree]
+            if position > n:
+                return problem(n, f"position {n} is missing from the log (the next entry there is {position}): "
+                                  "a row was deleted")
+            if position < n:
+                return problem(position, f"position {position} is in the log but was never in the tree (the "
+                                         f"next leaf is {n}): a row was inserted")
+            return problem(position, f"position {position} no longer hashes to its recorded leaf: the row was "
+                                     "edited or moved")
+        last_position = ids[-1]
         if progress and report.entries % page == 0:
-            progress(entry.id, head)
+            progress(last_position, head)
+        if len(rows) < page:
+            break
+        start = last_position + 1
+    if leaves_left:
+        gone = tree.leaf_page(after_leaf, 1)
+        if gone:
+            return problem(gone[0][0], f"position {gone[0][0]} has a stored leaf but is gone from the log, which "
+                                       f"ends at {last_position}: rows were deleted or the log truncated")
     if pending:
         checkpoint = pending[0]
         return problem(last_position + 1, f"the checkpoint signed at {_when(checkpoint)} covers {checkpoint.size} "
@@ -123,6 +141,14 @@ def verify(
         report.notes.append(f"{report.untracked} entries after the last stored leaf are not yet in the tree "
                             "(kpi-ledger checkpoint catches it up)")
     return report
+
+
+def _agreeing(ids: list[int], digests: list[bytes], stored: list[tuple[int, bytes]]) -> int:
+    """How many of the page's entries, from its first, have the stored leaf of the same rank (an
+    entry past the last stored leaf agrees: it is not yet tracked)."""
+    if [n for n, _ in stored] == ids[:len(stored)] and [leaf for _, leaf in stored] == digests[:len(stored)]:
+        return len(ids)
+    return next(i for i, (n, leaf) in enumerate(stored) if n != ids[i] or leaf != digests[i])
 
 
 def _checked_checkpoints(store: CheckpointStore, verifier: Verifier | None, report: VerifyReport) -> list[Checkpoint]:
@@ -143,16 +169,6 @@ def _checked_checkpoints(store: CheckpointStore, verifier: Verifier | None, repo
     if verifier is None and out:
         report.notes.append("checkpoint signatures not checked (give --key PUBLIC_KEY_FILE)")
     return out
-
-
-def _notifications(recorder: Any, page: int) -> Iterator[Any]:
-    start = 1
-    while True:
-        batch = recorder.select_notifications(start=start, limit=page)
-        yield from batch
-        if len(batch) < page:
-            return
-        start = batch[-1].id + 1
 
 
 def _when(checkpoint: Checkpoint) -> str:

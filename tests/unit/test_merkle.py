@@ -11,12 +11,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from replay import merkle
-from replay.leaves import encode_leaf, leaf_hash_of
+from replay.leaves import encode_leaf, leaf_hash_of, leaf_hashes
 from replay.merkle import (
     EMPTY_ROOT,
     ProofError,
+    StreamingRoot,
     consistency_ranges,
     hash_ranges,
     inclusion_ranges,
@@ -55,6 +58,31 @@ def test_roots_match_the_published_vectors_for_every_size() -> None:
     assert len(ROOTS) == len(LEAVES) + 1
     for size, expected in enumerate(ROOTS):
         assert merkle.root(HASHES[:size]) == expected
+
+
+@given(runs=st.lists(st.integers(1, 70), max_size=12), one_by_one=st.integers(0, 40))
+def test_leaves_pushed_in_runs_give_the_roots_of_leaves_pushed_one_by_one(runs: list[int], one_by_one: int) -> None:
+    """`extend` hashes aligned runs level by level instead of leaf by leaf; after any mix of
+    single pushes and runs of any length the root and the stack are those of single pushes."""
+    by_runs, single = StreamingRoot(), StreamingRoot()
+    for leaf in BIG[:one_by_one]:
+        by_runs.push(leaf)
+    for run in runs:
+        start = by_runs.size
+        if start + run > MAX:
+            break
+        by_runs.extend(BIG[start:start + run])
+        assert (by_runs.size, by_runs.root()) == (start + run, mth(0, start + run))
+    for leaf in BIG[:by_runs.size]:
+        single.push(leaf)
+    assert by_runs.suffixes() == single.suffixes()
+
+
+def test_the_published_roots_come_out_of_runs_too() -> None:
+    for size in range(len(ROOTS)):
+        tree = StreamingRoot()
+        tree.extend(HASHES[:size])
+        assert tree.root() == ROOTS[size]
 
 
 def test_inclusion_proofs_match_the_published_vectors_and_verify() -> None:
@@ -198,6 +226,16 @@ def test_the_leaf_layout_is_the_documented_one_byte_for_byte() -> None:
     assert leaf == expected
     # Pinned forever: a checkpoint signed today must verify against this in twenty years.
     assert leaf_hash(leaf).hex() == hashlib.sha256(b"\x00" + expected).hexdigest()
+
+
+@given(n=st.integers(0, 2**64 - 1), origin=st.text(), version=st.integers(0, 2**64 - 1), topic=st.text(),
+       state=st.binary(max_size=300))
+def test_the_log_wide_leaf_hashes_are_the_documented_layouts(n: int, origin: str, version: int, topic: str,
+                                                             state: bytes) -> None:
+    """`verify` and the log tree hash rows with `leaf_hashes`, not `encode_leaf`: the same bytes."""
+    documented = leaf_hash(encode_leaf(n, origin, version, topic, hashlib.sha256(state).digest()))
+    row = (n, origin.encode("utf-8"), version, topic.encode("utf-8"), state)
+    assert leaf_hashes([row, row]) == [documented, documented]
 
 
 def test_a_notifications_leaf_covers_every_field_it_is_made_of() -> None:
