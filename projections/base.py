@@ -69,18 +69,22 @@ class ReadModel(Projection[TrackingRecorder]):
         self.store.run_ddl(self.create_statements())
 
     def create_statements(self) -> list[Statement]:
+        """A shadow's tables get no secondary indexes: nothing queries them while they fill,
+        and the indexes are built once, at the swap, instead of row by row."""
         statements = [
             Statement(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
             for name, columns in self.tables.items()
         ]
-        for suffix, (logical, columns) in self.indexes.items():
-            statements.append(
-                Statement(
-                    f"CREATE INDEX IF NOT EXISTS {self.table(logical)}_{suffix} "
-                    f"ON {self.table(logical)} ({columns})"
-                )
+        return statements if self.suffix else statements + self.index_statements()
+
+    def index_statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"CREATE INDEX IF NOT EXISTS {self.table(logical)}_{suffix} "
+                f"ON {self.table(logical)} ({columns})"
             )
-        return statements
+            for suffix, (logical, columns) in self.indexes.items()
+        ]
 
     def drop_tables(self) -> list[Statement]:
         return [Statement(f"DROP TABLE IF EXISTS {self.table(name)}") for name in self.tables]

@@ -9,7 +9,9 @@ and the live tracking position move to the shadow's.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -64,10 +66,15 @@ def live_runner(ledger: Ledger, names: Sequence[str] | None = None, page: int = 
 
 def rebuild(
     ledger: Ledger, names: Sequence[str] | None = None, page: int = 10_000,
-    progress: Progress | None = None, restart: bool = False,
+    progress: Progress | None = None, restart: bool = False, workers: int = 1,
 ) -> list[Rebuilt]:
     """Resumes a killed rebuild from its shadow tables; `restart` discards them first (after
-    the projection code changed, say, when the shadow's rows are no longer worth keeping)."""
+    the projection code changed, say, when the shadow's rows are no longer worth keeping).
+
+    With `workers` > 1 each read model is filled by a process of its own, reading only its own
+    topics: the models share nothing but the log, and one core cannot keep up with a
+    province. The check and the swap stay here, after all of them.
+    """
     store = ViewStore(ledger.recorder)
     shadows = [cls(store, shadow=True) for cls in select(names)]
     if restart:
@@ -76,12 +83,52 @@ def rebuild(
                 store.lock_position(cursor, shadow.tracking_name)
                 store.execute(cursor, shadow.drop_tables())
                 store.reset_tracking(cursor, shadow.tracking_name, None)
-    runner = Runner(ledger, shadows, page=page)
-    runner.catch_up(progress=progress)
+    if workers > 1 and len(shadows) > 1 and _on_disk(ledger):
+        _fill_in_processes(ledger, shadows, page, progress, workers)
+    else:
+        Runner(ledger, shadows, page=page).catch_up(progress=progress)
     for shadow in shadows:
         if isinstance(shadow, Scores):
             check_scores_against_log(ledger, shadow)
     return swap_in(store, shadows)
+
+
+def _on_disk(ledger: Ledger) -> bool:
+    """Other processes can reach the log (not an in-memory store, as in some tests)."""
+    return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
+
+
+def _fill_in_processes(
+    ledger: Ledger, shadows: Sequence[ReadModel], page: int, progress: Progress | None, workers: int
+) -> None:
+    """Fill each shadow in a process of its own, the heaviest first; report the mean position."""
+    head = ledger.recorder.max_notification_id() or 0
+    env = dict(ledger.env)
+    order = sorted(shadows, key=lambda s: WEIGHT.get(s.name, 0), reverse=True)
+    context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
+    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=context) as pool:
+        pending = {pool.submit(fill_shadow, env, s.name, page, head) for s in order}
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a worker's error is the rebuild's
+            if progress:
+                reached = [head if s.position() >= head else s.position() for s in shadows]
+                progress(sum(reached) // len(reached), head)
+
+
+def fill_shadow(env: dict[str, str], name: str, page: int, head: int) -> int:
+    """A worker process: one shadow read model caught up to `head`."""
+    ledger = Ledger(env=env)
+    try:
+        store = ViewStore(ledger.recorder)
+        return Runner(ledger, [MODELS[name](store, shadow=True)], page=page).catch_up(stop=head)
+    finally:
+        ledger.close()
+
+
+# Rough share of a rebuild's work, so the longest start first when there are fewer workers.
+WEIGHT = {"diary": 3, "scores": 2, "approvals": 1}
 
 
 def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
@@ -119,8 +166,9 @@ def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
 def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
     """One transaction: live tables := shadow rows, live position := shadow position, shadow gone.
 
-    The live tables are dropped and created afresh, so a rebuild also brings them to the current
-    table definitions. Both positions are read under their locks, so a live runner's page cannot
+    The live tables are dropped and the shadow's renamed to take their place (rows are not
+    copied), then the live indexes are built, so a rebuild also brings them to the current table
+    definitions. Both positions are read under their locks, so a live runner's page cannot
     commit in between (it finds its position moved and starts again from the swapped-in one).
     """
     done = []
@@ -129,11 +177,13 @@ def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
             live = type(shadow)(store)
             store.lock_position(cursor, live.tracking_name)
             position = store.lock_position(cursor, shadow.tracking_name)
-            copies = [
-                Statement(f"INSERT INTO {live.table(logical)} SELECT * FROM {shadow.table(logical)}")
-                for logical in shadow.tables
-            ]
-            store.execute(cursor, live.drop_tables() + live.create_statements() + copies + shadow.drop_tables())
+            renames = []
+            for logical in shadow.tables:
+                old, new = shadow.table(logical), live.table(logical)
+                renames.append(Statement(f"ALTER TABLE {old} RENAME TO {new}"))
+                if store.is_postgres:  # the primary key's index keeps the shadow's name otherwise
+                    renames.append(Statement(f"ALTER INDEX IF EXISTS {old}_pkey RENAME TO {new}_pkey"))
+            store.execute(cursor, live.drop_tables() + renames + live.index_statements())
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))

@@ -347,6 +347,23 @@ def test_a_rebuild_swaps_in_exactly_the_rows_the_live_projection_holds(scenario:
                              ("%shadow",))
 
 
+def test_a_rebuild_in_worker_processes_swaps_in_the_same_rows_with_the_live_indexes(scenario: Scenario) -> None:
+    s = scenario
+    runner = live_runner(s.ledger)
+    runner.catch_up()
+    before = {m.name: m.dump() for m in runner.models}
+    rebuild(s.ledger, page=5, workers=2)
+    done = rebuild(s.ledger, page=7, workers=2)  # again: renamed tables leave no name to clash with
+    assert {r.name: r.position for r in done} == {name: s.ledger.recorder.max_notification_id() for name in before}
+    assert {m.name: m.dump() for m in runner.models} == before
+    wanted = {f"{m.table(logical)}_{suffix}" for m in runner.models for suffix, (logical, _) in m.indexes.items()}
+    listed = ("SELECT indexname AS name FROM pg_indexes" if s.store.is_postgres
+              else "SELECT name FROM sqlite_master WHERE type = 'index'")
+    indexes = {row["name"] for row in s.store.query(listed)}
+    assert wanted <= indexes
+    assert not {name for name in indexes if "shadow" in name}
+
+
 def test_a_rebuild_brings_live_tables_of_an_older_definition_up_to_date(backend_env: dict[str, str]) -> None:
     ledger = Ledger(env=backend_env)
     try:
