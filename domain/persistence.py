@@ -139,7 +139,7 @@ def log_rows(recorder: Any, start: int, stop: int, limit: int, topics: Sequence[
             "ORDER BY notification_id LIMIT ?"
         ).replace("?", "%s")
         with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(sql, params, prepare=True, binary=True)  # bytea as bytes, not hex text
             return [LogRow(i, o, v, t, bytes(s)) for i, o, v, t, s in cursor.fetchall()]
     sql = (
         f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "

@@ -39,6 +39,7 @@ class ReadModel(Projection[TrackingRecorder]):
     """
 
     tables: ClassVar[dict[str, str]] = {}
+    decodes: ClassVar[bool] = True  # False: `apply` needs positions only, its events come as None
     indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # {index suffix: (logical table, columns)}
 
     def __init__(self, store: ViewStore, *, shadow: bool = False) -> None:

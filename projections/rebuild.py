@@ -10,6 +10,7 @@ and the live tracking position move to the shadow's.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def _fill_in_processes(
     order = sorted(shadows, key=lambda s: WEIGHT.get(s.name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
     with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=context) as pool:
-        pending = {pool.submit(fill_shadow, env, s.name, page, head) for s in order}
+        pending = {pool.submit(fill_shadow, env, s.name, page, head, os.getpid()) for s in order}
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -117,12 +118,19 @@ def _fill_in_processes(
                 progress(sum(reached) // len(reached), head)
 
 
-def fill_shadow(env: dict[str, str], name: str, page: int, head: int) -> int:
-    """A worker process: one shadow read model caught up to `head`."""
+def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> int:
+    """A worker process: one shadow read model caught up to `head`. It stops after the page
+    it is on when the rebuild that started it is gone (killed): a stopped rebuild does no work."""
+
+    def stop_when_orphaned(_: int, __: int) -> None:
+        if os.getppid() != parent:
+            raise SystemExit(f"rebuild process {parent} is gone: {name} stops here, resumable")
+
     ledger = Ledger(env=env)
     try:
         store = ViewStore(ledger.recorder)
-        return Runner(ledger, [MODELS[name](store, shadow=True)], page=page).catch_up(stop=head)
+        runner = Runner(ledger, [MODELS[name](store, shadow=True)], page=page)
+        return runner.catch_up(stop=head, progress=stop_when_orphaned)
     finally:
         ledger.close()
 

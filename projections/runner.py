@@ -65,12 +65,17 @@ class Runner:
         applied = 0
         start = min(self.fed.values()) + 1
         wanted = self._wanted()
+        decoded = self._decoded()
+        decode = self.ledger.decode
         try:
             while start <= head:
                 rows = self.store.log_rows(start, head, self.page, wanted)
                 # A short page read everything up to the head: the models have seen all of it.
                 last = rows[-1].id if len(rows) == self.page else head
-                page = [(row.id, self.ledger.decode(row), row.topic) for row in rows]
+                page = [
+                    (row.id, decode(row) if decoded is None or row.topic in decoded else None, row.topic)
+                    for row in rows
+                ]
                 self._commit(page, last, final=last >= head)
                 applied += len(page)
                 start = last + 1
@@ -90,6 +95,16 @@ class Runner:
         if any(topics is None for topics in self.reads.values()):
             return []
         return sorted(set().union(*(t for t in self.reads.values() if t is not None)))
+
+    def _decoded(self) -> frozenset[str] | None:
+        """The topics some model needs decoded (None: all); the rest are passed as positions."""
+        found: set[str] = set()
+        for model in self.models:
+            topics = self.reads[model.tracking_name]
+            if model.decodes and topics is None:
+                return None
+            found |= topics if model.decodes and topics else set()
+        return frozenset(found)
 
     def _own(self, model: ReadModel, page: list[tuple[int, Any, str]], fed: int) -> list[tuple[int, Any]]:
         """The part of the page this model has not seen, of the event classes it reads."""

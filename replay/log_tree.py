@@ -40,6 +40,7 @@ READ_PAGE = 10_000
 class LogTree(ReadModel):
     name = "merkle_leaves"
     tables = {"merkle_leaves": "n INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL"}
+    decodes = False  # a leaf is the stored bytes, read again raw; every position, none decoded
 
     def __init__(self, store: ViewStore, recorder: Any = None, *, shadow: bool = False) -> None:
         super().__init__(store, shadow=shadow)

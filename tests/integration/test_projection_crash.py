@@ -217,7 +217,8 @@ def test_a_rebuild_killed_part_way_leaves_the_live_tables_alone_and_resumes(
 
         shadows = [name + "__shadow" for name in MODELS]
         every_page = [name + "__shadow" for name in EVERY_PAGE]
-        at_kill = kill_when_past(kpi_ledger(killed, "rebuild", "--page", "20"), killed, every_page, head // 6)
+        rebuilding = kpi_ledger(killed, "rebuild", "--page", "20", "--workers", "1")
+        at_kill = kill_when_past(rebuilding, killed, every_page, head // 6)
         assert all(head // 6 < p < head for p in at_kill.values()), at_kill
         assert tracked(killed, ["scores__shadow"]).get("scores__shadow", 0) < head  # deferred
         assert tables_of(killed) == serving  # users never saw a half-built table
