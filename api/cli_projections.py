@@ -33,6 +33,7 @@ from domain.org import POST_LABELS_VI, Post, unit_id_for
 from domain.score_lines import Rating
 from domain.scoring import ScoreTable
 from projections import queries
+from projections.log_scopes import LogScopes
 from projections.rebuild import MODELS, RebuildMismatch, live_runner, rebuild
 from projections.runner import DEFAULT_PAGE, ProjectionMoved, Runner
 from replay.log_tree import log_tree
@@ -145,8 +146,11 @@ def position_bar(console: Console, label: str, start: int) -> Iterator[Callable[
 
 
 def ledger_runner(ledger: Ledger, page: int = DEFAULT_PAGE) -> Runner:
-    """Every live read model, and the Merkle tree over the log, which follows it like one."""
+    """Every live read model, the index replays read the log by, and the Merkle tree over the
+    log, which follows it like one."""
     runner = live_runner(ledger, page=page)
+    if not any(isinstance(model, LogScopes) for model in runner.models):
+        runner.models.append(LogScopes(runner.store))
     runner.models.append(log_tree(ledger))
     return runner
 

@@ -61,8 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay_ = sub.add_parser(
         "replay", help="a cycle's scores as known at a position or time; what-ifs",
         description="The cycle's score table as the ledger knew it at a log position or recording time,\n"
-        "computed from the log (never from stored projections), optionally under another policy\n"
-        "or with proposed corrections. Writes nothing.",
+        "computed from the log (never from stored scores; an index of the log names the events the\n"
+        "cycle needs, --full-scan reads them all), optionally under another policy or with proposed\n"
+        "corrections. Writes nothing.",
         epilog=WITH_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     replay_.add_argument("cycle", nargs="?", metavar="CYCLE", help="cycle id")
@@ -73,6 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replay_.add_argument("--without", action="append", default=[], metavar="EVENT_ID",
                          help="leave this recorded event out (repeatable)")
     replay_.add_argument("--official", metavar="ID|CODE", help="explain this official's lines")
+    _full_scan_option(replay_)
     replay_.add_argument("--json", action="store_true", help="machine-readable output")
     replay_.set_defaults(run=cmd_replay)
 
@@ -87,6 +89,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff_.add_argument("--a", action="append", default=[], metavar="SPEC", help="the first replay (before)")
     diff_.add_argument("--b", action="append", default=[], metavar="SPEC", help="the second replay (after)")
     diff_.add_argument("--official", metavar="ID|CODE", help="only this official")
+    _full_scan_option(diff_)
     diff_.add_argument("--json", action="store_true", help="machine-readable output")
     diff_.set_defaults(run=cmd_diff)
 
@@ -96,6 +99,12 @@ def _cycle_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--starts", metavar="YYYY-MM-DD", help="... and first day")
     parser.add_argument("--kind", default=CycleKind.FIFTEEN_DAYS.value,
                         choices=[k.value for k in CycleKind], help="default: %(default)s")
+
+
+def _full_scan_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full-scan", action="store_true",
+                        help="read every scoring event of the log up to the position, not only those the "
+                        "log-scope index lists for the cycle (slower; the same result)")
 
 
 # ------------------------------------------------------------------------------ specs
@@ -108,9 +117,9 @@ class Spec:
     with_file: str | None = None
     without: list[str] = field(default_factory=list)
 
-    def run(self, ledger: Ledger, cycle_id: UUID) -> Replay:
+    def run(self, ledger: Ledger, cycle_id: UUID, full_scan: bool = False) -> Replay:
         entries = load_entries(self.with_file) if self.with_file else []
-        return replay(ledger, cycle_id, self.known_at, self.policy, entries, self.without)
+        return replay(ledger, cycle_id, self.known_at, self.policy, entries, self.without, full_scan=full_scan)
 
 
 def parse_known_at(option: str, text: str) -> KnownAt:
@@ -166,7 +175,7 @@ def cmd_replay(args: argparse.Namespace, console: Console) -> int:
     ledger = open_ledger()
     try:
         cycle_id = find_cycle(ledger, args, args.cycle)
-        result = spec.run(ledger, cycle_id)
+        result = spec.run(ledger, cycle_id, args.full_scan)
         row = None
         if args.official:
             row = result.row(find_official(ledger, args.official))
@@ -195,7 +204,7 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
     ledger = open_ledger()
     try:
         cycle_id = find_cycle(ledger, args, args.cycle)
-        result = diff(a_spec.run(ledger, cycle_id), b_spec.run(ledger, cycle_id))
+        result = diff(a_spec.run(ledger, cycle_id, args.full_scan), b_spec.run(ledger, cycle_id, args.full_scan))
         changes = result.changes
         if args.official:
             official_id = find_official(ledger, args.official)

@@ -27,34 +27,12 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.cycles import Cycle
-from domain.discipline import ConductAssessment, Sanction
-from domain.org import Official, Unit, UnitKind
 from domain.policy import PolicyParams, ScoringPolicies
 from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable
-from domain.targets import Target
-from domain.tasks import MissedApproval, Task
 from projections.base import Positioned, ReadModel
+from projections.routing import Route, Router
 from projections.store import Statement, ViewStore
 
-# Events every cycle may need, including cycles opened later.
-UNIT_EVENTS = (Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved)
-OFFICIAL_EVENTS = (Official.OfficialEnrolled, Official.OfficialTransferred)
-SHARED = (
-    *UNIT_EVENTS,
-    Official.OfficialEnrolled, Official.OfficialTransferred,
-    Sanction.SanctionImposed, Sanction.SanctionRevoked,
-    MissedApproval.ApprovalDeadlineMissed,  # counts in the cycle its deadline falls in
-)
-# Events that belong to one cycle, found by a field or by their aggregate's first event.
-BY_CYCLE = (
-    Task.TaskAssigned,
-    ConductAssessment.ConductAssessmentStarted, Target.TargetSet,
-)
-FOLLOWING = (
-    Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
-    Task.ObjectiveCauseConfirmed, ConductAssessment.ConductAssessed,
-    Target.TargetResultReported, Cycle.CycleClosed, Cycle.CycleReopened,
-)
 # What the folds read, and the policies they are priced by: the fold's own list, so the two
 # cannot drift apart.
 TOPICS = tuple(get_topic(t) for t in (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished))
@@ -104,16 +82,13 @@ class Scores(ReadModel):
         self.unflushed = 0  # events fed since then
         self.folds: dict[UUID, CycleFold] = {}
         self.pinned: dict[UUID, str] = {}
-        self.route: dict[UUID, UUID] = {}  # aggregate id -> cycle id
         # Shared events, kept so a cycle opened later can be given them: units go to every
-        # fold; a person's events (enrolment, transfers, sanctions, missed approvals) only to
-        # the folds of communes the person was ever posted to, since a roster holds nobody
-        # else. Without this, every table read-out would walk a whole province's officials.
+        # fold; a person's events (enrolment, transfers, sanctions, missed approvals; the
+        # router keeps them) only to the folds of communes the person was ever posted to, since
+        # a roster holds nobody else. Without this, every table read-out would walk a whole
+        # province's officials.
+        self.router: Router[Any] = Router()
         self.unit_events: list[Any] = []
-        self.commune_of_unit: dict[UUID, UUID] = {}
-        self.person_events: dict[UUID, list[Any]] = {}
-        self.person_communes: dict[UUID, set[UUID]] = {}
-        self.sanction_owner: dict[UUID, UUID] = {}
         self.cycles_of: dict[UUID, list[UUID]] = {}  # commune -> its cycles
         self.policies: dict[str, PolicyParams] = {}
         self.current: dict[UUID, ScoreTable] = {}
@@ -142,77 +117,47 @@ class Scores(ReadModel):
     # ------------------------------------------------------------------ routing
 
     def _feed(self, event: Any) -> set[UUID]:
-        """Give the event to the folds that need it; return the cycles it touched."""
+        """Give the event to the folds that need it (`projections.routing`); return the cycles
+        it touched."""
         if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
             self.policies[event.version] = event.params
             return set()
+        route = self.router.route(event, event)
         if isinstance(event, Cycle.CycleOpened):
-            fold = CycleFold(event.originator_id)
-            for earlier in self.unit_events:
-                fold.apply(earlier)
-            for person, communes in self.person_communes.items():
-                if event.unit_id in communes:
-                    for earlier in self.person_events[person]:
-                        fold.apply(earlier)
-            fold.apply(event)
-            self.folds[event.originator_id] = fold
-            self.pinned[event.originator_id] = event.policy_version
-            self.cycles_of.setdefault(event.unit_id, []).append(event.originator_id)
-            return {event.originator_id}
-        if isinstance(event, UNIT_EVENTS):
-            return self._feed_unit(event)
-        if isinstance(event, SHARED):
-            return self._feed_person(event)
-        cycle_id: UUID | None
-        if isinstance(event, BY_CYCLE):
-            self.route[event.originator_id] = event.cycle_id
-            cycle_id = event.cycle_id
-        elif isinstance(event, (Cycle.CycleClosed, Cycle.CycleReopened)):
-            cycle_id = event.originator_id
-        else:
-            cycle_id = self.route.get(event.originator_id)
-        if cycle_id is None or cycle_id not in self.folds:
-            return set()
-        self.folds[cycle_id].apply(event)
-        return {cycle_id}
-
-    def _feed_unit(self, event: Any) -> set[UUID]:
-        if isinstance(event, Unit.UnitRegistered):
-            commune = event.originator_id if event.kind is UnitKind.COMMUNE else (
-                self.commune_of_unit.get(event.parent_id) if event.parent_id else None)
-            if commune is not None:
-                self.commune_of_unit[event.originator_id] = commune
-        self.unit_events.append(event)
-        for fold in self.folds.values():
-            fold.apply(event)
-        commune = self.commune_of_unit.get(event.originator_id)
-        return set(self.folds) if commune is None else set(self.cycles_of.get(commune, ()))
-
-    def _feed_person(self, event: Any) -> set[UUID]:
-        if isinstance(event, Sanction.SanctionImposed):
-            self.sanction_owner[event.originator_id] = event.official_id
-            person = event.official_id
-        elif isinstance(event, Sanction.SanctionRevoked):
-            person = self.sanction_owner.get(event.originator_id, event.originator_id)
-        elif isinstance(event, MissedApproval.ApprovalDeadlineMissed):
-            person = event.approver_id
-        else:
-            person = event.originator_id
-        history = self.person_events.setdefault(person, [])
-        history.append(event)
-        communes = self.person_communes.setdefault(person, set())
+            return self._open(event)
+        if route.everyone:
+            return self._feed_unit(event, route)
         touched: set[UUID] = set()
-        arriving = self.commune_of_unit.get(event.unit_id) if isinstance(event, OFFICIAL_EVENTS) else None
-        if arriving is not None and arriving not in communes:
-            communes.add(arriving)
-            for cycle_id in self.cycles_of.get(arriving, ()):
-                for earlier in history[:-1]:
+        if route.arriving is not None:
+            for cycle_id in self.cycles_of.get(route.arriving, ()):
+                for earlier in route.earlier:
                     self.folds[cycle_id].apply(earlier)
-        for commune in communes:
+        for commune in route.communes:
             for cycle_id in self.cycles_of.get(commune, ()):
                 self.folds[cycle_id].apply(event)
                 touched.add(cycle_id)
+        if route.cycle is not None and route.cycle in self.folds:
+            self.folds[route.cycle].apply(event)
+            touched.add(route.cycle)
         return touched
+
+    def _open(self, event: Cycle.CycleOpened) -> set[UUID]:
+        fold = CycleFold(event.originator_id)
+        for earlier in self.unit_events:
+            fold.apply(earlier)
+        for earlier in self.router.kept_for(event.unit_id):
+            fold.apply(earlier)
+        fold.apply(event)
+        self.folds[event.originator_id] = fold
+        self.pinned[event.originator_id] = event.policy_version
+        self.cycles_of.setdefault(event.unit_id, []).append(event.originator_id)
+        return {event.originator_id}
+
+    def _feed_unit(self, event: Any, route: Route[Any]) -> set[UUID]:
+        self.unit_events.append(event)
+        for fold in self.folds.values():
+            fold.apply(event)
+        return set(self.folds) if route.commune is None else set(self.cycles_of.get(route.commune, ()))
 
     def _table(self, cycle_id: UUID) -> ScoreTable:
         version = self.pinned[cycle_id]
@@ -228,28 +173,28 @@ class Scores(ReadModel):
         # A leader's row records the newest position behind the members' rows it derives from,
         # so it is rewritten when only that moved (a rebuild, seeing all at once, writes it so).
         was_at = row_positions(before) if before else {}
+        changed = [
+            (official_id, row) for official_id, row in new.items()
+            if old.get(official_id) != row or was_at.get(official_id) != positions[official_id]
+        ]
+        # Deletes, then inserts, each as one many-row statement (COPY on PostgreSQL): a
+        # province's cycle is tens of thousands of rows. A cycle never read out before has no
+        # rows to delete (its rows are written only here, and `current` holds what was).
+        stale = [(cycle, str(i)) for i in [*(old.keys() - new.keys()), *(i for i, _ in changed)]]
         out: list[Statement] = []
-        for official_id in old.keys() - new.keys():
+        if before is not None and stale:
             out += [
-                self.s("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?",
-                       (cycle, str(official_id))),
-                self.s("DELETE FROM {lineage} WHERE cycle_id = ? AND official_id = ?",
-                       (cycle, str(official_id))),
+                Statement(self.q("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?"), many=stale),
+                Statement(self.q("DELETE FROM {lineage} WHERE cycle_id = ? AND official_id = ?"), many=stale),
             ]
-        for official_id, row in new.items():
-            if old.get(official_id) == row and was_at.get(official_id) == positions[official_id]:
-                continue
+        if changed:
             out += [
-                self.s("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?",
-                       (cycle, str(official_id))),
-                self.s("DELETE FROM {lineage} WHERE cycle_id = ? AND official_id = ?",
-                       (cycle, str(official_id))),
-                self.s("INSERT INTO {scoreboard} VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       scoreboard_row(cycle, row, positions[official_id])),
+                Statement(self.q("INSERT INTO {scoreboard} VALUES "
+                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                          many=[scoreboard_row(cycle, row, positions[i]) for i, row in changed]),
+                Statement(self.q("INSERT INTO {lineage} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                          many=[line for _, row in changed for line in lineage_rows(cycle, row)]),
             ]
-            out += [self.s("INSERT INTO {lineage} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           line) for line in lineage_rows(cycle, row)]
         if before is None or before.digest() != after.digest() or before.rows != after.rows:
             out += [
                 self.s("DELETE FROM {cycle_scores} WHERE cycle_id = ?", (cycle,)),

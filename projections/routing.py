@@ -1,0 +1,117 @@
+"""Which cycles need an event: one routing for the live scores' folds and the replay index.
+
+`projections.scores` feeds each cycle's fold only the events routed to it; `projections.log_scopes`
+writes the same routing down so a known-at replay reads only what its cycle needs. One router,
+so the two cannot drift apart. Routing only ever leaves events out, and every fold ignores events
+that are not its own (`domain.scoring.CycleFold`), so what it must never leave out is:
+- a cycle's own events: its opening, closing and reopening, and every event of the tasks,
+  conduct assessments and targets created for it (their later events name no cycle, so the
+  aggregate's first event decides);
+- a person's events (enrolment, transfers, sanctions, approvals missed as the approver), for
+  every commune the person was ever posted to, the ones from before the posting included: a
+  cycle's roster is whoever its commune had on its dates, with their whole history;
+- units' events and policy publications, for every cycle, including cycles opened later.
+
+`K` is what a caller keeps of a person's events, to hand a commune the person joins later:
+Scores keeps the events themselves (to feed the folds), the index only their log positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from domain.cycles import Cycle
+from domain.discipline import ConductAssessment, Sanction
+from domain.org import Official, Unit, UnitKind
+from domain.policy import ScoringPolicies
+from domain.targets import Target
+from domain.tasks import MissedApproval, Task
+
+K = TypeVar("K")
+
+UNIT_EVENTS = (Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved)
+OFFICIAL_EVENTS = (Official.OfficialEnrolled, Official.OfficialTransferred)
+PERSON_EVENTS = (
+    *OFFICIAL_EVENTS,
+    Sanction.SanctionImposed, Sanction.SanctionRevoked,
+    MissedApproval.ApprovalDeadlineMissed,  # the approver's: counts in the cycle its deadline falls in
+)
+CYCLE_EVENTS = (Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened)
+# The first events of aggregates that belong to one cycle, which they name.
+BY_CYCLE = (Task.TaskAssigned, ConductAssessment.ConductAssessmentStarted, Target.TargetSet)
+# All a restarted router must see again to route what comes next as before.
+STATEFUL = (Unit.UnitRegistered, *BY_CYCLE, *PERSON_EVENTS)
+
+
+@dataclass(frozen=True)
+class Route(Generic[K]):
+    """Who needs one event; at most one of `everyone`, `cycle` and `person` is set."""
+
+    everyone: bool = False  # units' events, policies: every cycle, opened now or later
+    commune: UUID | None = None  # ... a unit's event: the commune the unit lies in, if any
+    cycle: UUID | None = None  # the cycle the event belongs to
+    person: UUID | None = None  # whose event it is
+    communes: tuple[UUID, ...] = ()  # ... every commune that person was ever posted to
+    arriving: UUID | None = None  # ... the one this event first posts them to, if it does,
+    earlier: tuple[K, ...] = ()  # ... which now needs their earlier events too
+
+
+class Router(Generic[K]):
+    def __init__(self) -> None:
+        self.commune_of_unit: dict[UUID, UUID] = {}
+        self.cycle_of: dict[UUID, UUID] = {}  # task, assessment or target -> its cycle
+        self.kept: dict[UUID, list[K]] = {}  # person -> what was kept of their events, in order
+        self.communes_of: dict[UUID, set[UUID]] = {}  # person -> communes ever posted to
+        self.sanction_owner: dict[UUID, UUID] = {}
+
+    def route(self, event: Any, keep: K) -> Route[K]:
+        """Who needs `event`; `keep` is what to keep of it if it is a person's."""
+        if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
+            return Route(everyone=True)
+        if isinstance(event, CYCLE_EVENTS):
+            return Route(cycle=event.originator_id)
+        if isinstance(event, UNIT_EVENTS):
+            return self._unit(event)
+        if isinstance(event, PERSON_EVENTS):
+            return self._person(event, keep)
+        if isinstance(event, BY_CYCLE):
+            self.cycle_of[event.originator_id] = event.cycle_id
+            return Route(cycle=event.cycle_id)
+        return Route(cycle=self.cycle_of.get(event.originator_id))
+
+    def kept_for(self, commune: UUID) -> Iterator[K]:
+        """What was kept of the events of everyone ever posted to `commune`, person by person:
+        what a cycle of that commune opened now needs of the past."""
+        for person, communes in self.communes_of.items():
+            if commune in communes:
+                yield from self.kept[person]
+
+    def _unit(self, event: Any) -> Route[K]:
+        if isinstance(event, Unit.UnitRegistered):
+            commune = event.originator_id if event.kind is UnitKind.COMMUNE else (
+                self.commune_of_unit.get(event.parent_id) if event.parent_id else None)
+            if commune is not None:
+                self.commune_of_unit[event.originator_id] = commune
+        return Route(everyone=True, commune=self.commune_of_unit.get(event.originator_id))
+
+    def _person(self, event: Any, keep: K) -> Route[K]:
+        if isinstance(event, Sanction.SanctionImposed):
+            self.sanction_owner[event.originator_id] = event.official_id
+            person = event.official_id
+        elif isinstance(event, Sanction.SanctionRevoked):
+            person = self.sanction_owner.get(event.originator_id, event.originator_id)
+        elif isinstance(event, MissedApproval.ApprovalDeadlineMissed):
+            person = event.approver_id
+        else:
+            person = event.originator_id
+        history = self.kept.setdefault(person, [])
+        history.append(keep)
+        communes = self.communes_of.setdefault(person, set())
+        arriving = self.commune_of_unit.get(event.unit_id) if isinstance(event, OFFICIAL_EVENTS) else None
+        if arriving is None or arriving in communes:
+            return Route(person=person, communes=tuple(communes))
+        communes.add(arriving)
+        return Route(person=person, communes=tuple(communes), arriving=arriving, earlier=tuple(history[:-1]))
