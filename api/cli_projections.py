@@ -8,6 +8,7 @@ tables alone: nothing is replayed to answer a question.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -33,7 +34,6 @@ from domain.org import POST_LABELS_VI, Post, unit_id_for
 from domain.score_lines import Rating
 from domain.scoring import ScoreTable
 from projections import queries
-from projections.log_scopes import LogScopes
 from projections.rebuild import MODELS, RebuildMismatch, live_runner, rebuild
 from projections.runner import DEFAULT_PAGE, ProjectionMoved, Runner
 from replay.log_tree import log_tree
@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"only these ({', '.join(MODELS)}); default: all")
     p.add_argument("--restart", action="store_true",
                    help="discard a killed rebuild's shadow tables instead of resuming from them")
+    p.add_argument("--workers", type=_positive, default=min(4, os.cpu_count() or 1),
+                   help="processes filling read models side by side (default: the cores, up to 4)")
     _page_option(p, 10_000)
     p.set_defaults(run=cmd_rebuild)
 
@@ -149,8 +151,6 @@ def ledger_runner(ledger: Ledger, page: int = DEFAULT_PAGE) -> Runner:
     """Every live read model, the index replays read the log by, and the Merkle tree over the
     log, which follows it like one."""
     runner = live_runner(ledger, page=page)
-    if not any(isinstance(model, LogScopes) for model in runner.models):
-        runner.models.append(LogScopes(runner.store))
     runner.models.append(log_tree(ledger))
     return runner
 
@@ -215,7 +215,8 @@ def cmd_rebuild(args: argparse.Namespace, console: Console) -> int:
         head = ledger.recorder.max_notification_id() or 0
         try:
             with position_bar(console, "Dựng lại read model (bảng phụ)", 0) as bar:
-                done = rebuild(ledger, args.projection, page=args.page, progress=bar, restart=args.restart)
+                done = rebuild(ledger, args.projection, page=args.page, progress=bar,
+                               restart=args.restart, workers=args.workers)
         except RebuildMismatch as e:
             print(f"error: rebuild: {e}", file=sys.stderr)
             return 1

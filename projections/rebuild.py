@@ -12,8 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from domain.cycles import Cycle
@@ -26,12 +26,13 @@ from projections.accountability import Accountability
 from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
+from projections.log_scopes import LogScopes
 from projections.runner import DEFAULT_PAGE, Progress, Runner
 from projections.scores import TOPICS, Scores
 from projections.store import Statement, ViewStore
 
 MODELS: dict[str, type[ReadModel]] = {
-    m.name: m for m in (Accountability, Approvals, Diary, Scores)
+    m.name: m for m in (Accountability, Approvals, Diary, Scores, LogScopes)
 }
 
 
@@ -102,23 +103,42 @@ def _on_disk(ledger: Ledger) -> bool:
 def _fill_in_processes(
     ledger: Ledger, shadows: Sequence[ReadModel], page: int, progress: Progress | None, workers: int
 ) -> None:
-    """Fill each shadow in a process of its own, the heaviest first; report the mean position."""
+    """Fill each shadow in a process of its own, the heaviest first; report the mean position.
+
+    One process per model, started when a slot is free and ended when its model is done: no
+    idle pool is left behind if this process is killed (a working one stops after its page).
+    """
     head = ledger.recorder.max_notification_id() or 0
-    env = dict(ledger.env)
-    order = sorted(shadows, key=lambda s: WEIGHT.get(s.name, 0), reverse=True)
+    # The parent made the tables; workers creating them again at once race in PostgreSQL's
+    # catalog ("tuple concurrently updated").
+    env = {**ledger.env, "CREATE_TABLE": "n"}
+    waiting = sorted(shadows, key=lambda s: WEIGHT.get(s.name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
-    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=context) as pool:
-        pending = {pool.submit(fill_shadow, env, s.name, page, head, os.getpid()) for s in order}
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                future.result()  # a worker's error is the rebuild's
+    running: list[Any] = []
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                name = waiting.pop(0).name
+                process = context.Process(target=fill_shadow, args=(env, name, page, head, os.getpid()),
+                                          name=f"rebuild {name}")
+                process.start()
+                running.append(process)
+            running[0].join(timeout=0.5)
+            for process in [p for p in running if not p.is_alive()]:
+                running.remove(process)
+                if process.exitcode != 0:
+                    raise RuntimeError(f"{process.name} failed (exit code {process.exitcode}); its shadow "
+                                       "tables are kept: run the rebuild again to resume")
             if progress:
                 reached = [head if s.position() >= head else s.position() for s in shadows]
                 progress(sum(reached) // len(reached), head)
+    finally:
+        for process in running:  # only after a failure: the others' work is resumable
+            process.terminate()
+            process.join()
 
 
-def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> int:
+def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> None:
     """A worker process: one shadow read model caught up to `head`. It stops after the page
     it is on when the rebuild that started it is gone (killed): a stopped rebuild does no work."""
 
@@ -130,13 +150,13 @@ def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: in
     try:
         store = ViewStore(ledger.recorder)
         runner = Runner(ledger, [MODELS[name](store, shadow=True)], page=page)
-        return runner.catch_up(stop=head, progress=stop_when_orphaned)
+        runner.catch_up(stop=head, progress=stop_when_orphaned)
     finally:
         ledger.close()
 
 
 # Rough share of a rebuild's work, so the longest start first when there are fewer workers.
-WEIGHT = {"diary": 3, "scores": 2, "approvals": 1}
+WEIGHT = {"diary": 4, "scores": 3, "log_scopes": 2, "approvals": 1}
 
 
 def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:

@@ -29,13 +29,14 @@ from eventsourcing.utils import get_topic
 from domain.cycles import Cycle
 from domain.policy import PolicyParams, ScoringPolicies
 from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable
-from projections.base import Positioned, ReadModel
+from projections.base import Positioned, ReadModel, topics_of
 from projections.routing import Route, Router
 from projections.store import Statement, ViewStore
 
 # What the folds read, and the policies they are priced by: the fold's own list, so the two
 # cannot drift apart.
-TOPICS = tuple(get_topic(t) for t in (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished))
+READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
+TOPICS = tuple(get_topic(t) for t in READS)
 
 
 # Events fed between table read-outs: a live runner's catch-up still ends fully written (it
@@ -69,6 +70,8 @@ class Scores(ReadModel):
         "by_unit": ("scoreboard", "cycle_id, unit_id"),
         "by_time": ("lineage", "cycle_id, official_id, recorded_at"),
     }
+
+    topics = topics_of(*READS)
 
     def __init__(self, store: ViewStore, *, shadow: bool = False, flush_every: int | None = None) -> None:
         """`flush_every=0` reads the touched cycles' tables every page (never defers)."""

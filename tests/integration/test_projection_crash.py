@@ -236,6 +236,34 @@ def test_a_rebuild_killed_part_way_leaves_the_live_tables_alone_and_resumes(
         assert tables_of(killed) == tables_of(whole)
 
 
+@pytest.mark.postgres
+def test_a_rebuild_in_worker_processes_killed_part_way_leaves_nothing_working_and_resumes(
+    postgres_server: str, demo_template: str
+) -> None:
+    with copy_of(postgres_server, demo_template, "killed") as killed, \
+            copy_of(postgres_server, demo_template, "whole") as whole:
+        ledger = Ledger(env=postgres_env(whole))
+        try:
+            head = ledger.recorder.max_notification_id() or 0
+            rebuild(ledger)
+        finally:
+            ledger.close()
+        shadows = [name + "__shadow" for name in MODELS]
+        rebuilding = kpi_ledger(killed, "rebuild", "--page", "10", "--workers", "2")
+        at_kill = kill_when_past(rebuilding, killed, ["diary__shadow"], head // 10)
+        assert at_kill["diary__shadow"] < head
+        time.sleep(1.0)  # a worker notices it is orphaned after the page it is on
+        settled = tracked(killed, shadows)
+        time.sleep(1.0)
+        assert tracked(killed, shadows) == settled  # nothing is still working on the shadows
+        assert settled.get("diary__shadow", 0) < head
+
+        out = finish(kpi_ledger(killed, "rebuild", "--workers", "2"))
+        assert "scores match a fold of the log" in out
+        assert tracked(killed, shadows) == {}
+        assert tables_of(killed) == tables_of(whole)
+
+
 # ------------------------------------------------------------------------------ slow writers
 
 
