@@ -8,7 +8,6 @@ tables alone: nothing is replayed to answer a question.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import sys
@@ -34,7 +33,7 @@ from domain.org import POST_LABELS_VI, Post, unit_id_for
 from domain.score_lines import Rating
 from domain.scoring import ScoreTable
 from projections import queries
-from projections.rebuild import MODELS, RebuildMismatch, live_runner, rebuild
+from projections.rebuild import MODELS, RebuildMismatch, auto_workers, live_runner, rebuild
 from projections.runner import DEFAULT_PAGE, ProjectionMoved, Runner
 from replay.log_tree import log_tree
 
@@ -56,8 +55,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"only these ({', '.join(MODELS)}); default: all")
     p.add_argument("--restart", action="store_true",
                    help="discard a killed rebuild's shadow tables instead of resuming from them")
-    p.add_argument("--workers", type=_positive, default=min(4, os.cpu_count() or 1),
-                   help="processes filling read models side by side (default: the cores, up to 4)")
+    p.add_argument("--workers", type=_positive, default=None,
+                   help="processes filling read models side by side (default: one per core, up to 4, "
+                        "for logs of 50,000 events or more; else 1)")
     _page_option(p, 10_000)
     p.set_defaults(run=cmd_rebuild)
 
@@ -216,7 +216,7 @@ def cmd_rebuild(args: argparse.Namespace, console: Console) -> int:
         try:
             with position_bar(console, "Dựng lại read model (bảng phụ)", 0) as bar:
                 done = rebuild(ledger, args.projection, page=args.page, progress=bar,
-                               restart=args.restart, workers=args.workers)
+                               restart=args.restart, workers=args.workers or auto_workers(ledger))
         except RebuildMismatch as e:
             print(f"error: rebuild: {e}", file=sys.stderr)
             return 1

@@ -34,9 +34,10 @@ def peak_mb() -> float:
 def rebuild(ledger: Ledger, args: dict[str, Any]) -> dict[str, Any]:
     """`projections.rebuild.rebuild` as `kpi-ledger rebuild` runs it: shadows filled (by
     `workers` processes), checked against a fold of the log, swapped in."""
+    from projections.rebuild import auto_workers
     from projections.rebuild import rebuild as rebuild_all
 
-    workers = int(args.get("workers", 2))
+    workers = int(args.get("workers") or auto_workers(ledger))
     head = ledger.recorder.max_notification_id() or 0
     started = time.perf_counter()
     rebuild_all(ledger, page=10_000, restart=True, workers=workers)

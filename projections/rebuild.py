@@ -95,6 +95,17 @@ def rebuild(
     return swap_in(store, shadows)
 
 
+# Below this many events a second process costs more (~1 s to start and import) than it saves.
+PARALLEL_FROM = 50_000
+
+
+def auto_workers(ledger: Ledger) -> int:
+    """Worker processes for rebuilding this log: one per core (up to 4) once it is big enough."""
+    if (ledger.recorder.max_notification_id() or 0) < PARALLEL_FROM:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _on_disk(ledger: Ledger) -> bool:
     """Other processes can reach the log (not an in-memory store, as in some tests)."""
     return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
