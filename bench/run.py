@@ -437,21 +437,23 @@ def main(argv: list[str] | None = None) -> int:
     scales = [top] if args.only_top else [max(8, top // 16), max(8, top // 4), top]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     started = time.time()
-    results = []
-    for officials in scales:
-        for backend in backends:
-            results.append(measure(backend, officials, args, f"{officials}_{backend[:2]}"))
-    report = table(results)
-    print(report)
+    results: list[dict[str, Any]] = []
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = OUT / f"results-{stamp}.json"
     meta = {"command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
             "scale": args.scale, "scales": scales, "seed": args.seed, "started": started,
-            "seconds": time.time() - started, "python": platform.python_version(), "machine": platform.machine(),
+            "python": platform.python_version(), "machine": platform.machine(),
             "cpus": os.cpu_count(), "eventsourcing": _version("eventsourcing")}
-    path.write_text(json.dumps({"meta": meta, "results": results, "table": report}, indent=2, default=str))
-    (OUT / f"results-{stamp}.md").write_text(report + "\n")
+    for officials in scales:
+        for backend in backends:
+            results.append(measure(backend, officials, args, f"{officials}_{backend[:2]}"))
+            # Written after every scale: an hour-long run that fails late keeps what it measured.
+            report = table(results)
+            meta["seconds"] = time.time() - started
+            path.write_text(json.dumps({"meta": meta, "results": results, "table": report}, indent=2, default=str))
+            (OUT / f"results-{stamp}.md").write_text(report + "\n")
+    print(report)
     say(f"wrote {path} ({time.time() - started:.0f} s in all)")
     return 0
 

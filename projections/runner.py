@@ -21,7 +21,7 @@ from typing import Any
 
 from domain.ledger import Ledger
 from projections.base import ReadModel
-from projections.store import ViewStore
+from projections.store import Statement, ViewStore
 
 DEFAULT_PAGE = 5_000
 
@@ -112,18 +112,23 @@ class Runner:
         return [(i, e) for i, e, t in page if i > fed and (topics is None or t in topics)]
 
     def _commit(self, page: list[tuple[int, Any, str]], last: int, final: bool) -> None:
+        """Every model's SQL is worked out before the transaction opens: scoring a province's
+        cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long."""
         store = self.store
         moved: dict[str, int] = {}
+        writes: list[tuple[str, int, list[Statement]]] = []
+        for model in self.models:
+            name = model.tracking_name
+            fed = self.fed[name]
+            statements = model.apply(self._own(model, page, fed)) if fed < last else None
+            fed = self.fed[name] = max(fed, last)
+            if statements is None:
+                if not final or fed == self.positions[name]:
+                    continue  # deferred, or nothing new: the database keeps its position
+                statements = model.flush()
+            writes.append((name, fed, statements))
         with store.transaction() as cursor:
-            for model in self.models:
-                name = model.tracking_name
-                fed = self.fed[name]
-                statements = model.apply(self._own(model, page, fed)) if fed < last else None
-                fed = self.fed[name] = max(fed, last)
-                if statements is None:
-                    if not final or fed == self.positions[name]:
-                        continue  # deferred, or nothing new: the database keeps its position
-                    statements = model.flush()
+            for name, fed, statements in writes:
                 recorded = store.lock_position(cursor, name)
                 if recorded != self.positions[name]:
                     raise ProjectionMoved(f"{name} is at {recorded}, expected {self.positions[name]}")
