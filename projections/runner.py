@@ -1,10 +1,11 @@
 """The pull loop that feeds read models from the ledger's notification log.
 
-One page of notifications is read and decoded once, then every read model that has not yet
-seen it turns it into SQL, and all of that plus each model's tracking row commits in one
-transaction. A model's recorded position is checked inside that transaction, so two runners
-(or a runner and a rebuild swap) can never apply the same events twice: the loser's page rolls
-back and it re-reads its position. SQLite has no subscription, so `follow` polls.
+One page of the log is read (raw rows, only the topics some model reads) and decoded once, then
+every read model that has not yet seen it turns its own events into SQL, and all of that plus
+each model's tracking row commits in one transaction. A model's recorded position is checked
+inside that transaction, so two runners (or a runner and a rebuild swap) can never apply the
+same events twice: the loser's page rolls back and it re-reads its position. SQLite has no
+subscription, so `follow` polls.
 
 A model may defer (its `apply` returns None): the page is absorbed into its memory and neither
 its rows nor its tracking row are written. Its recorded position stays where the database has
@@ -64,6 +65,7 @@ class Runner:
             head = min(head, stop)
         applied = 0
         start = min(self.fed.values()) + 1
+        self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
         wanted = self._wanted()
         decoded = self._decoded()
         decode = self.ledger.decode
@@ -91,7 +93,6 @@ class Runner:
 
     def _wanted(self) -> list[str]:
         """The topics any model reads; empty (read everything) when one reads every event."""
-        self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
         if any(topics is None for topics in self.reads.values()):
             return []
         return sorted(set().union(*(t for t in self.reads.values() if t is not None)))
@@ -151,4 +152,3 @@ class Runner:
                 applied(count)
             if not count:
                 sleep(poll)
-
