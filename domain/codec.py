@@ -62,6 +62,26 @@ _SUPPORTED = (
 )
 
 
+class Fields(msgspec.Struct, kw_only=True):
+    """Base of the field sets `TypedMsgspecMapper.decode_fields` decodes into."""
+
+    class_version: int = 1
+
+
+_S = typing.TypeVar("_S", bound=Fields)
+
+
+@cache
+def _fields_decoder(into: type[_S]) -> msgspec.json.Decoder[_S]:
+    return msgspec.json.Decoder(into)
+
+
+def fields_of(event: Any, into: type[_S]) -> _S:
+    """A typed event's fields as `decode_fields` gives them (the same JSON text values)."""
+    converted: _S = msgspec.convert(msgspec.to_builtins(vars(event)), into)
+    return converted
+
+
 class StoredEventFormatError(TypeError):
     """An event (or snapshot) holds something the stored event format cannot keep faithfully."""
 
@@ -156,6 +176,24 @@ class TypedMsgspecMapper(Mapper[TAggregateID]):
         domain_event: Any = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", event_state)
         return cast("DomainEventProtocol[TAggregateID]", domain_event)  # str: no runtime cost
+
+    def decode_fields(self, stored_event: Any, into: type[_S]) -> _S:
+        """Only the fields `into` (a `msgspec.Struct`) names, as the JSON holds them (ISO text,
+        not dates and UUIDs): for a read model that copies an event's values into columns, typing
+        them first and printing them back costs several times the rest of its work. Falls back
+        to the typed decode (and its upcasters) for a state written by an older class_version."""
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        try:
+            fields: _S = _fields_decoder(into).decode(state)
+        except msgspec.ValidationError:  # an older class_version may lack a field, say
+            return fields_of(self.to_domain_event(stored_event), into)
+        if fields.class_version == getattr(resolve_topic(stored_event.topic), "class_version", 1):
+            return fields
+        return fields_of(self.to_domain_event(stored_event), into)
 
     def _topic_plan(self, topic: str, id_type: type) -> tuple[type, _Schema | None, Any]:
         """What decoding a topic needs, worked out once: a province's rebuild decodes millions of

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from domain.codec import Fields, fields_of
 from projections.store import Statement, ViewStore
 
 SHADOW = "__shadow"
@@ -40,6 +41,9 @@ class ReadModel(Projection[TrackingRecorder]):
 
     tables: ClassVar[dict[str, str]] = {}
     decodes: ClassVar[bool] = True  # False: `apply` needs positions only, its events come as None
+    # {topic: the fields `apply` reads}: those events come as `domain.codec.Fields`, not domain
+    # types (`TypedMsgspecMapper.decode_fields`), for a model that only copies values to columns.
+    reads_as: ClassVar[dict[str, type[Fields]]] = {}
     indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # {index suffix: (logical table, columns)}
 
     def __init__(self, store: ViewStore, *, shadow: bool = False) -> None:
@@ -109,6 +113,9 @@ class ReadModel(Projection[TrackingRecorder]):
         return []
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        into = self.reads_as.get(get_topic(type(domain_event)))
+        if into is not None:
+            domain_event = fields_of(domain_event, into)
         statements = self.apply([(tracking.notification_id, domain_event)])
         with self.store.transaction() as cursor:
             self.store.execute(cursor, self.flush() if statements is None else statements)

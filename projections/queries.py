@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from domain.calendar import WorkingCalendar
 from domain.errors import NotFound
 from domain.score_lines import Contribution, Rating
 from domain.scoring import OfficialScore, ScoreTable
+from projections.diary import entries_of
 from projections.scores import utc_text
 from projections.store import ViewStore
 
@@ -174,20 +175,32 @@ def approval_queue(store: ViewStore, as_of: date, approver_id: UUID | None = Non
     return sorted(queue, key=lambda a: (not a.overdue, a.deadline, a.task_id))
 
 
+def diary_entries(
+    store: ViewStore, start: date, end: date, official_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The live (not voided) entries of these officials between two days, in (official, day,
+    entry) order: the diary's day rows taken apart again (`projections.diary`)."""
+    window = (start.isoformat(), end.isoformat())
+    voided = {(r["official_id"], r["day"], r["entry_no"]) for r in _in(
+        store, "SELECT official_id, day, entry_no FROM kpi_diary_voids WHERE day >= ? AND day <= ? "
+        "AND official_id IN ({ids})", window, list(official_ids))}
+    entries = []
+    for r in _in(store, "SELECT official_id, day, entries FROM kpi_diary_days WHERE day >= ? AND day <= ? "
+                 "AND official_id IN ({ids})", window, list(official_ids)):
+        for entry in entries_of(r["entries"]):
+            if (r["official_id"], r["day"], entry["entry_no"]) not in voided:
+                entries.append({"official_id": r["official_id"], "day": r["day"], **entry})
+    return sorted(entries, key=lambda e: (e["official_id"], e["day"], e["entry_no"]))
+
+
 def diary_days(store: ViewStore, official_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
-    rows = store.query(
-        "SELECT day, hours, products, description, duty, task_id, recorded_at "
-        "FROM kpi_diary_entries WHERE official_id = ? AND day >= ? AND day <= ? "
-        "AND voided_reason IS NULL ORDER BY day, entry_no",
-        (str(official_id), start.isoformat(), end.isoformat()),
-    )
     days: dict[str, dict[str, Any]] = {}
-    for r in rows:
+    for r in diary_entries(store, start, end, [str(official_id)]):
         d = days.setdefault(r["day"], {"day": r["day"], "hours": Decimal(0), "products": 0,
                                        "entries": [], "first_recorded_at": r["recorded_at"]})
-        d["hours"] += Decimal(str(r["hours"]))
+        d["hours"] += Decimal(r["hours"])
         d["products"] += r["products"]
-        d["entries"].append((r["task_id"] or r["duty"], r["description"], str(Decimal(str(r["hours"])))))
+        d["entries"].append((r["task_id"] or r["duty"], r["description"], r["hours"]))
         d["first_recorded_at"] = min(d["first_recorded_at"], r["recorded_at"])
     return list(days.values())
 
@@ -297,10 +310,8 @@ def unit_report(store: ViewStore, commune_id: UUID, month: str) -> dict[str, Any
             "sanctions": len(_in(store, "SELECT sanction_id FROM kpi_sanctions WHERE occurred_on >= ? "
                                  "AND occurred_on <= ? AND revoked_on IS NULL AND official_id IN ({ids})",
                                  (first.isoformat(), last.isoformat()), members)),
-            "diary_hours": str(sum((Decimal(str(r["hours"])) for r in _in(
-                store, "SELECT hours FROM kpi_diary_entries WHERE day >= ? AND day <= ? "
-                "AND voided_reason IS NULL AND official_id IN ({ids})",
-                (first.isoformat(), last.isoformat()), members)), Decimal(0))),
+            "diary_hours": str(sum((Decimal(r["hours"]) for r in diary_entries(store, first, last, members)),
+                                   Decimal(0))),
             "mean_score": _mean([Decimal(r["total"]) for r in _in(
                 store, "SELECT s.total FROM kpi_scoreboard s JOIN kpi_cycles c ON c.cycle_id = s.cycle_id "
                 "WHERE c.ends_on >= ? AND c.ends_on <= ? AND s.official_id IN ({ids})",

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
+from domain.codec import TypedMsgspecMapper
 from domain.ledger import Ledger
+from domain.persistence import LogRow
 from projections.base import ReadModel
 from projections.store import Statement, ViewStore
 
@@ -74,10 +76,8 @@ class Runner:
                 rows = self.store.log_rows(start, head, self.page, wanted)
                 # A short page read everything up to the head: the models have seen all of it.
                 last = rows[-1].id if len(rows) == self.page else head
-                page = [
-                    (row.id, decode(row) if decoded is None or row.topic in decoded else None, row.topic)
-                    for row in rows
-                ]
+                page = [(row.id, decode(row) if decoded is None or row.topic in decoded else None, row)
+                        for row in rows]
                 self._commit(page, last, final=last >= head)
                 applied += len(page)
                 start = last + 1
@@ -98,21 +98,26 @@ class Runner:
         return sorted(set().union(*(t for t in self.reads.values() if t is not None)))
 
     def _decoded(self) -> frozenset[str] | None:
-        """The topics some model needs decoded (None: all); the rest are passed as positions."""
+        """The topics some model needs typed (None: all); the rest are passed as positions, or
+        decoded into the fields a model reads them as."""
         found: set[str] = set()
         for model in self.models:
             topics = self.reads[model.tracking_name]
             if model.decodes and topics is None:
                 return None
-            found |= topics if model.decodes and topics else set()
+            found |= (topics - model.reads_as.keys()) if model.decodes and topics else set()
         return frozenset(found)
 
-    def _own(self, model: ReadModel, page: list[tuple[int, Any, str]], fed: int) -> list[tuple[int, Any]]:
+    def _own(self, model: ReadModel, page: list[tuple[int, Any, LogRow]], fed: int) -> list[tuple[int, Any]]:
         """The part of the page this model has not seen, of the event classes it reads."""
         topics = self.reads[model.tracking_name]
-        return [(i, e) for i, e, t in page if i > fed and (topics is None or t in topics)]
+        if model.reads_as:
+            into, fields = model.reads_as, cast(TypedMsgspecMapper[Any], self.ledger.mapper).decode_fields
+            return [(i, fields(r, into[r.topic]) if r.topic in into else e) for i, e, r in page
+                    if i > fed and (topics is None or r.topic in topics)]
+        return [(i, e) for i, e, r in page if i > fed and (topics is None or r.topic in topics)]
 
-    def _commit(self, page: list[tuple[int, Any, str]], last: int, final: bool) -> None:
+    def _commit(self, page: list[tuple[int, Any, LogRow]], last: int, final: bool) -> None:
         """Every model's SQL is worked out before the transaction opens: scoring a province's
         cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long."""
         store = self.store

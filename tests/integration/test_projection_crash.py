@@ -40,6 +40,7 @@ from domain.ledger import Ledger
 from domain.persistence import MAPPER_TOPIC
 from domain.tasks import KpiKind
 from projections.base import ReadModel
+from projections.diary import entries_of
 from projections.rebuild import MODELS, live_runner, rebuild
 from projections.runner import ProjectionMoved, Runner
 from projections.store import TRACKING_TABLE, ViewStore
@@ -76,7 +77,8 @@ def assert_every_event_applied_once(ledger: Ledger) -> None:
     models = live_models(ledger)
     assert {m.name: m.position() for m in models} == {m.name: head for m in models}
     logged = [n.id for n in ledger.recorder.select_notifications(1, 1_000_000, topics=[WORK_LOGGED])]
-    diary = [int(r["position"]) for r in models[0].store.query("SELECT position FROM kpi_diary_entries")]
+    diary = [e["position"] for r in models[0].store.query("SELECT entries FROM kpi_diary_days")
+             for e in entries_of(r["entries"])]
     assert sorted(diary) == logged
     before = dumps(models)
     rebuild(ledger)
@@ -371,7 +373,7 @@ def test_catch_up_applies_every_event_once_while_a_slow_writer_holds_its_transac
         assert ids == list(range(1, len(ids) + 1))  # commit order is id order: nothing to skip
         assert_every_event_applied_once(ledger)
         diary = ViewStore(ledger.recorder).query(
-            "SELECT day FROM kpi_diary_entries WHERE official_id = ?", (str(c.culture_member.official_id),))
+            "SELECT day FROM kpi_diary_days WHERE official_id = ?", (str(c.culture_member.official_id),))
         assert diary == [{"day": "2026-03-14"}]  # the slow writer's entry, applied once
     finally:
         ledger.close()
@@ -445,7 +447,7 @@ def test_project_follows_new_commands_and_stops_cleanly_on_ctrl_c(backend_env: d
                 follower.kill()
                 follower.wait(timeout=WAIT)
         assert "stopped" in out and "+" in out
-        assert len(store.query("SELECT day FROM kpi_diary_entries")) == 3
+        assert sum(len(entries_of(r["entries"])) for r in store.query("SELECT entries FROM kpi_diary_days")) == 3
         assert_every_event_applied_once(ledger)
     finally:
         ledger.close()

@@ -272,9 +272,9 @@ def test_diary_hours_add_up_per_day_and_per_week_without_voided_entries(scenario
         ("2026-03-02", 8), ("2026-03-03", 8), ("2026-03-04", 8), ("2026-03-05", Decimal("8.5")),
         ("2026-03-06", 4)]  # 9 March's only entry was voided
     assert queries.diary_weeks(s.store, s.c.member.official_id, d(2), d(16)) == {"2026-W10": Decimal("36.5")}
-    entries = s.store.query("SELECT voided_reason FROM kpi_diary_entries WHERE official_id = ? AND day = ?",
-                            (str(s.c.member.official_id), "2026-03-09"))
-    assert entries == [{"voided_reason": "Ghi nhầm ngày"}]
+    voids = s.store.query("SELECT entry_no, reason FROM kpi_diary_voids WHERE official_id = ? AND day = ?",
+                          (str(s.c.member.official_id), "2026-03-09"))
+    assert voids == [{"entry_no": 1, "reason": "Ghi nhầm ngày"}]
 
 
 # ------------------------------------------------------------------------------ accountability

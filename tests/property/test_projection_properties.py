@@ -35,6 +35,7 @@ from domain.org import Post
 from domain.tasks import Deduction, KpiKind
 from projections import queries
 from projections.base import ReadModel
+from projections.diary import entries_of
 from projections.rebuild import live_runner, rebuild
 from projections.runner import Runner
 from projections.scores import row_positions, scoreboard_row
@@ -236,7 +237,7 @@ def check_history(ledger: Ledger, template: Template, history: list[Step],
             "SELECT * FROM kpi_scoreboard WHERE cycle_id = ?", (str(c.cycle_id),)))
         assert stored == sorted(scoreboard_row(str(c.cycle_id), r, positions[r.official_id]) for r in fold.rows)
     logged = sum(1 for _ in ledger.read_events(topics=["domain.diary:DiaryDay.WorkLogged"]))
-    assert len(store.query("SELECT position FROM kpi_diary_entries")) == logged
+    assert sum(len(entries_of(r["entries"])) for r in store.query("SELECT entries FROM kpi_diary_days")) == logged
 
 
 # ------------------------------------------------------------------------------ SQLite
