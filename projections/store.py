@@ -67,6 +67,18 @@ class ViewStore:
     def log_rows(self, start: int, stop: int, limit: int, topics: Sequence[str] = ()) -> list[LogRow]:
         return log_rows(self.recorder, start, stop, limit, topics)
 
+    def missing(self, tables: Iterable[str]) -> list[str]:
+        """Which of these tables the database does not have."""
+        sql = ("SELECT to_regclass(%s) IS NULL AS gone" if self.is_postgres
+               else "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?) AS gone")
+        with self.datastore.transaction(commit=False) as cursor:
+            gone = []
+            for table in tables:
+                cursor.execute(sql, (table,))
+                if cursor.fetchone()["gone"]:
+                    gone.append(table)
+            return gone
+
     def position(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
 
