@@ -24,7 +24,7 @@ from domain.targets import Target
 from domain.tasks import Task
 from projections.accountability import Accountability
 from projections.approvals import Approvals
-from projections.base import ReadModel
+from projections.base import ReadModel, topics_of
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
 from projections.runner import DEFAULT_PAGE, Progress, Runner
@@ -74,8 +74,9 @@ def rebuild(
     the projection code changed, say, when the shadow's rows are no longer worth keeping).
 
     With `workers` > 1 each read model is filled by a process of its own, reading only its own
-    topics: the models share nothing but the log, and one core cannot keep up with a
-    province. The check and the swap stay here, after all of them.
+    topics, and the scoring fold's check runs in one more: the models share nothing but the
+    log, and one core cannot keep up with a province. The comparison and the swap stay here,
+    after all of them.
     """
     store = ViewStore(ledger.recorder)
     shadows = [cls(store, shadow=True) for cls in select(names)]
@@ -85,13 +86,15 @@ def rebuild(
                 store.lock_position(cursor, shadow.tracking_name)
                 store.execute(cursor, shadow.drop_tables())
                 store.reset_tracking(cursor, shadow.tracking_name, None)
+    scores = next((s for s in shadows if isinstance(s, Scores)), None)
     if workers > 1 and len(shadows) > 1 and _on_disk(ledger):
-        _fill_in_processes(ledger, shadows, page, progress, workers)
+        digests = _fill_in_processes(ledger, shadows, page, progress, workers)
     else:
         Runner(ledger, shadows, page=page).catch_up(progress=progress)
-    for shadow in shadows:
-        if isinstance(shadow, Scores):
-            check_scores_against_log(ledger, shadow)
+        digests = log_digests(ledger, scores.position()) if scores else None
+    if scores is not None:
+        assert digests is not None
+        check_scores(scores, digests)
     return swap_in(store, shadows)
 
 
@@ -111,42 +114,58 @@ def _on_disk(ledger: Ledger) -> bool:
     return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
 
 
+CHECK = "scoring fold"  # the job that folds the log for `check_scores`
+
+
 def _fill_in_processes(
     ledger: Ledger, shadows: Sequence[ReadModel], page: int, progress: Progress | None, workers: int
-) -> None:
-    """Fill each shadow in a process of its own, the heaviest first; report the mean position.
+) -> Digests | None:
+    """Fill each shadow in a process of its own, the heaviest first, and fold the log for the
+    check in another (when scores are rebuilt); report the mean position; return the fold's
+    digests.
 
-    One process per model, started when a slot is free and ended when its model is done: no
-    idle pool is left behind if this process is killed (a working one stops after its page).
+    One process per job, started when a slot is free and ended when its job is done: no idle
+    pool is left behind if this process is killed (a working one stops after its page).
     """
     head = ledger.recorder.max_notification_id() or 0
     # The parent made the tables; workers creating them again at once race in PostgreSQL's
     # catalog ("tuple concurrently updated").
     env = {**ledger.env, "CREATE_TABLE": "n"}
-    waiting = sorted(shadows, key=lambda s: WEIGHT.get(s.name, 0), reverse=True)
+    jobs = [s.name for s in shadows] + ([CHECK] if any(isinstance(s, Scores) for s in shadows) else [])
+    waiting = sorted(jobs, key=lambda name: WEIGHT.get(name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
+    answer, sender = context.Pipe(duplex=False)
+    digests: Digests | None = None
     running: list[Any] = []
     try:
         while waiting or running:
             while waiting and len(running) < workers:
-                name = waiting.pop(0).name
-                process = context.Process(target=fill_shadow, args=(env, name, page, head, os.getpid()),
-                                          name=f"rebuild {name}")
+                name = waiting.pop(0)
+                target, args = ((fold_log, (env, head, sender)) if name == CHECK
+                                else (fill_shadow, (env, name, page, head, os.getpid())))
+                process = context.Process(target=target, args=args, name=f"rebuild {name}")
                 process.start()
                 running.append(process)
             running[0].join(timeout=0.5)
+            if answer.poll():
+                digests = answer.recv()
             for process in [p for p in running if not p.is_alive()]:
                 running.remove(process)
                 if process.exitcode != 0:
-                    raise RuntimeError(f"{process.name} failed (exit code {process.exitcode}); its shadow "
+                    raise RuntimeError(f"{process.name} failed (exit code {process.exitcode}); the shadow "
                                        "tables are kept: run the rebuild again to resume")
             if progress:
                 reached = [head if s.position() >= head else s.position() for s in shadows]
                 progress(sum(reached) // len(reached), head)
+        if digests is None and answer.poll(timeout=5):
+            digests = answer.recv()
     finally:
         for process in running:  # only after a failure: the others' work is resumable
             process.terminate()
             process.join()
+        answer.close()
+        sender.close()
+    return digests
 
 
 def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> None:
@@ -166,18 +185,31 @@ def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: in
         ledger.close()
 
 
+def fold_log(env: dict[str, str], head: int, sender: Any) -> None:
+    """A worker process: the log's digests for `check_scores`, sent back to the rebuild."""
+    ledger = Ledger(env=env)
+    try:
+        sender.send(log_digests(ledger, head))
+    finally:
+        ledger.close()
+
+
 # Rough share of a rebuild's work, so the longest start first when there are fewer workers.
-WEIGHT = {"diary": 4, "scores": 3, "log_scopes": 2, "approvals": 1}
+WEIGHT = {"diary": 4, "scores": 3, CHECK: 3, "log_scopes": 2, "approvals": 1}
+
+# cycle id -> (the policy version it is scored by, the digest of its table)
+Digests = dict[str, tuple[str, str]]
 
 
-def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
-    """One read of the log's scoring events feeds a fresh `CycleFold` per cycle (not one read per
+def log_digests(ledger: Ledger, position: int) -> Digests:
+    """Every cycle's score digest, folded straight from the log up to `position`.
+
+    One read of the log's scoring events feeds a fresh `CycleFold` per cycle (not one read per
     cycle: a province has a hundred). An event created for a cycle (a task, an assessment, a
     target) and its aggregate's later events go to that cycle's fold only, everything else to
     every fold; the folds ignore other cycles' events anyway, so this is the same as `score`."""
-    position = scores.position()
-    rows = scores.store.query(scores.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}"))
-    folds = {UUID(row["cycle_id"]): CycleFold(UUID(row["cycle_id"])) for row in rows}
+    opened = [e for e in ledger.read_events(topics=topics_of(Cycle.CycleOpened), up_to=position)]
+    folds = {e.originator_id: CycleFold(e.originator_id) for e in opened}
     home: dict[UUID, UUID] = {}  # aggregate id -> the cycle it was created for
     for event in ledger.read_events(topics=TOPICS, up_to=position) if folds else ():
         if isinstance(event, OWN_CYCLE):
@@ -191,14 +223,28 @@ def check_scores_against_log(ledger: Ledger, scores: Scores) -> None:
         elif cycle_id in folds:
             folds[cycle_id].apply(event)
     registry = ledger.policies() if folds else None
-    for row in rows:
-        version = row["policy_version"]
+    digests = {}
+    for e in opened:
         assert registry is not None
-        fresh = folds[UUID(row["cycle_id"])].table(registry.get(version).params, version)
-        if fresh.digest() != row["digest"]:
+        version = e.policy_version
+        digests[str(e.originator_id)] = (version, folds[e.originator_id].table(
+            registry.get(version).params, version).digest())
+    return digests
+
+
+def check_scores(scores: Scores, digests: Digests) -> None:
+    """The rebuilt scores must be the fold of the log, cycle by cycle, before anything is
+    swapped in."""
+    position = scores.position()
+    rows = scores.store.query(scores.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}"))
+    stored = {row["cycle_id"]: (row["policy_version"], row["digest"]) for row in rows}
+    for cycle_id in sorted(stored.keys() | digests.keys()):
+        got, want = stored.get(cycle_id, ("", "none")), digests.get(cycle_id, ("", "none"))
+        if got != want:
             raise RebuildMismatch(
-                f"cycle {row['cycle_id']}: rebuilt digest {row['digest'][:12]} differs from the "
-                f"log's {fresh.digest()[:12]} at position {position}; live tables left as they were"
+                f"cycle {cycle_id}: rebuilt digest {got[1][:12]} (policy {got[0]}) differs from the "
+                f"log's {want[1][:12]} (policy {want[0]}) at position {position}; live tables left as "
+                "they were"
             )
 
 

@@ -26,9 +26,10 @@ from domain.ledger import Ledger
 from domain.tasks import KpiKind
 from projections import queries
 from projections.diary import Diary
-from projections.rebuild import live_runner, rebuild
+from projections.rebuild import RebuildMismatch, live_runner, rebuild
+from projections.runner import Runner
 from projections.scores import Scores, lineage_rows, row_positions, scoreboard_row
-from projections.store import ViewStore
+from projections.store import Statement, ViewStore
 from tests.backends import backend_of, connect_direct, postgres_database, postgres_env, sqlite_env
 from tests.cli_runner import run
 from tests.commune import Commune, build_commune
@@ -346,6 +347,26 @@ def test_a_rebuild_swaps_in_exactly_the_rows_the_live_projection_holds(scenario:
     assert all(r.rows == sum(len(rows) for rows in before[r.name].values()) for r in done)
     assert not s.store.query(f"SELECT * FROM {s.store.tracking_table} WHERE application_name LIKE ?",
                              ("%shadow",))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_rebuild_whose_scores_differ_from_a_fold_of_the_log_swaps_nothing_in(
+    scenario: Scenario, workers: int
+) -> None:
+    s = scenario
+    runner = live_runner(s.ledger)
+    runner.catch_up()
+    before = {m.name: m.dump() for m in runner.models}
+    shadow = Scores(s.store, shadow=True)
+    Runner(s.ledger, [shadow]).catch_up()  # a shadow left by a killed rebuild, then tampered with
+    s.store.run([Statement(shadow.q("UPDATE {cycle_scores} SET digest = ?"), ("0" * 64,))])
+    try:
+        with pytest.raises(RebuildMismatch, match=r"rebuilt digest 000000000000 .* differs from the log's"):
+            rebuild(s.ledger, ["scores", "accountability"], workers=workers)
+        assert {m.name: m.dump() for m in runner.models} == before
+    finally:
+        rebuild(s.ledger, restart=True)  # what an operator does next: start over, which passes
+    assert {m.name: m.dump() for m in runner.models} == before
 
 
 def test_a_model_whose_tables_an_upgrade_changed_is_refilled_from_the_start(scenario: Scenario) -> None:
