@@ -9,7 +9,10 @@ ids of the events that contributed.
 Reading a cycle's table re-scores the whole cycle, and over a long backlog every page touches
 every commune's cycle, so tables are read only once `flush_every` events have been fed since
 the last read (and at the end of every catch-up, by the runner): the rows are the same, since
-they do not depend on paging, but a rebuild scores each cycle a few times instead of once a page.
+they do not depend on paging, but a live catch-up scores each cycle a few times instead of once
+a page. A shadow (a rebuild) reads each table once, at the end of its catch-up, and keeps no
+table after writing it: holding every cycle's table and rows at once was most of a rebuild's
+memory.
 
 Routing events to the folds that need them is an optimisation only: every fold ignores events
 that are not its own, so feeding every event to every fold gives the same tables.
@@ -18,7 +21,7 @@ that are not its own, so feeding every event to every fold gives the same tables
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -39,10 +42,9 @@ READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
 TOPICS = tuple(get_topic(t) for t in READS)
 
 
-# Events fed between table read-outs: a live runner's catch-up still ends fully written (it
-# flushes at its last page), a rebuild of a province reads each table a handful of times.
+# Events fed between a live model's table read-outs: its catch-up still ends fully written (it
+# flushes at its last page).
 LIVE_FLUSH_EVERY = 50_000
-SHADOW_FLUSH_EVERY = 200_000
 
 
 class Scores(ReadModel):
@@ -74,10 +76,12 @@ class Scores(ReadModel):
     topics = topics_of(*READS)
 
     def __init__(self, store: ViewStore, *, shadow: bool = False, flush_every: int | None = None) -> None:
-        """`flush_every=0` reads the touched cycles' tables every page (never defers)."""
+        """`flush_every=0` reads the touched cycles' tables every page (never defers). A shadow
+        ignores it: nothing reads a shadow's rows before the swap, so it reads each table once,
+        at the end of its catch-up (the runner's final flush)."""
         super().__init__(store, shadow=shadow)
-        default = SHADOW_FLUSH_EVERY if shadow else LIVE_FLUSH_EVERY
-        self.flush_every = default if flush_every is None else flush_every
+        self.shadow = shadow
+        self.flush_every = LIVE_FLUSH_EVERY if flush_every is None else flush_every
         self.forget()
 
     def forget(self) -> None:
@@ -94,28 +98,50 @@ class Scores(ReadModel):
         self.unit_events: list[Any] = []
         self.cycles_of: dict[UUID, list[UUID]] = {}  # commune -> its cycles
         self.policies: dict[str, PolicyParams] = {}
-        self.current: dict[UUID, ScoreTable] = {}
+        self.current: dict[UUID, ScoreTable] = {}  # each cycle's table as written (live only)
 
     def warm_up(self, ledger: Any, up_to: int) -> None:
         if up_to:
             for event in ledger.read_events(topics=TOPICS, up_to=up_to):
                 self._feed(event)
-        self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
+        if not self.shadow:
+            self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement] | None:
         for _, event in page:
             self.touched |= self._feed(event)
         self.unflushed += len(page)
-        return None if self.unflushed < self.flush_every else self.flush()
+        if self.shadow or self.unflushed < self.flush_every:
+            return None
+        return list(self.flush())
 
-    def flush(self) -> list[Statement]:
-        out: list[Statement] = []
-        for cycle_id in sorted(self.touched, key=str):
-            table = self._table(cycle_id)
-            out.extend(self._changes(self.current.get(cycle_id), table))
-            self.current[cycle_id] = table
+    def flush(self) -> Iterable[Statement]:  # type: ignore[override]
+        """A live model's statements as a list, worked out before the runner opens the page's
+        transaction. A shadow's come from a generator that scores one cycle, yields its rows
+        and lets them go before scoring the next, so a province's tables and rows are never
+        all in memory. The runner's transaction consumes it, so the scoring runs inside it:
+        PostgreSQL ends a session idle in a transaction for 5 s (the library's default
+        idle_in_transaction_session_timeout), and what runs between two statements is one
+        cycle's scoring, ~0.1-0.5 s for a 400-official commune. On SQLite the write lock is
+        held meanwhile, so other writers wait for the whole province's scoring.
+
+        A shadow keeps no table to diff against, so it deletes a cycle's rows and writes them
+        all: there are none unless an earlier catch-up (this runner's, or a killed rebuild's)
+        wrote them. Which cycles are written, and the reset of what was fed, are settled here
+        and not in the generator, so an apply or flush made before it is consumed sees a
+        clean state."""
+        cycles = sorted(self.touched, key=str)
         self.touched, self.unflushed = set(), 0
-        return out
+        statements = self._written(cycles)
+        return statements if self.shadow else list(statements)
+
+    def _written(self, cycles: list[UUID]) -> Iterator[Statement]:
+        for cycle_id in cycles:
+            table = self._table(cycle_id)
+            yield from self._changes(self.current.get(cycle_id), table, whole=self.shadow)
+            if not self.shadow:
+                self.current[cycle_id] = table
+            del table  # not held while the next cycle is scored
 
     # ------------------------------------------------------------------ routing
 
@@ -168,7 +194,9 @@ class Scores(ReadModel):
 
     # ------------------------------------------------------------------ writing
 
-    def _changes(self, before: ScoreTable | None, after: ScoreTable) -> list[Statement]:
+    def _changes(self, before: ScoreTable | None, after: ScoreTable, whole: bool = False) -> list[Statement]:
+        """`whole`: whatever rows the cycle has are deleted (`before` was not kept) and every
+        row is written."""
         cycle = str(after.cycle_id)
         old = {r.official_id: r for r in before.rows} if before else {}
         new = {r.official_id: r for r in after.rows}
@@ -182,9 +210,13 @@ class Scores(ReadModel):
         ]
         # Deletes, then inserts, each as one many-row statement (COPY on PostgreSQL): a
         # province's cycle is tens of thousands of rows. A cycle never read out before has no
-        # rows to delete (its rows are written only here, and `current` holds what was).
+        # rows to delete (its rows are written only here, and `current` holds what was; a
+        # shadow keeps nothing and deletes with `whole`).
         stale = [(cycle, str(i)) for i in [*(old.keys() - new.keys()), *(i for i, _ in changed)]]
         out: list[Statement] = []
+        if whole:
+            out += [self.s("DELETE FROM {scoreboard} WHERE cycle_id = ?", (cycle,)),
+                    self.s("DELETE FROM {lineage} WHERE cycle_id = ?", (cycle,))]
         if before is not None and stale:
             out += [
                 Statement(self.q("DELETE FROM {scoreboard} WHERE cycle_id = ? AND official_id = ?"), many=stale),

@@ -9,7 +9,12 @@ to a rebuild from zero.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from datetime import date
+
+from domain.discipline import SanctionKind
 from domain.ledger import Ledger
+from domain.tasks import KpiKind
 from projections.accountability import Accountability
 from projections.approvals import Approvals
 from projections.base import ReadModel
@@ -18,7 +23,7 @@ from projections.rebuild import rebuild
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
-from tests.commune import build_commune
+from tests.commune import Commune, build_commune
 
 EVERY_PAGE = ("accountability", "approvals", "diary")
 
@@ -107,3 +112,121 @@ def test_a_runner_killed_with_pages_deferred_is_resumed_by_a_fresh_one_to_the_ro
         assert dumps(fresh) == before
     finally:
         fresh.close()
+
+
+# ---------------------------------------------------------------- shadows: one read-out, at the end
+
+
+def d(day: int) -> date:
+    return date(2026, 3, day)
+
+
+def record_work(ledger: Ledger, c: Commune, returned: bool) -> None:
+    """Tasks given, submitted, then approved or returned (which moves the heads' unit parts too)."""
+    for i, member in enumerate(c.economy_members):
+        task = ledger.assign_task(
+            c.economy_head, cycle_id=c.cycle_id, assignee_id=member.official_id, title=f"Báo cáo {i}",
+            kind=KpiKind.HARD, product="Báo cáo", target_quantity=2, due_on=d(6 + i), on=d(2),
+            authority="Kế hoạch công tác tháng 3",
+        )
+        ledger.submit_task(member, task_id=task, quantity=1 + i % 2, on=d(3 + i))
+        if returned and i % 2:
+            ledger.return_task(c.economy_head, task_id=task, on=d(5 + i), comment="Thiếu số liệu",
+                               major_errors=1)
+        else:
+            ledger.approve_task(c.economy_head, task_id=task, on=d(5 + i), major_errors=i % 2)
+    ledger.impose_sanction(c.admin, official_id=c.culture_members[0].official_id, kind=SanctionKind.DEDUCTION,
+                           criterion="unexcused_training_absence", reason="Vắng tập huấn", on=d(10))
+
+
+def scores_position(ledger: Ledger, name: str) -> int:
+    return ViewStore(ledger.recorder).position(name)
+
+
+def live_dump(ledger: Ledger) -> dict[str, list[str]]:
+    """The live scores caught up from zero, flushing every few events."""
+    live = Scores(ViewStore(ledger.recorder), flush_every=4)
+    Runner(ledger, [live], page=3).catch_up()
+    return live.dump()
+
+
+def test_a_shadow_ignores_flush_every_writes_once_at_the_end_and_holds_the_rows_of_the_live_model(
+    backend_env: dict[str, str]
+) -> None:
+    ledger = Ledger(env=backend_env)
+    try:
+        for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
+            record_work(ledger, c, returned=True)
+        head = ledger.recorder.max_notification_id() or 0
+        live = Scores(ViewStore(ledger.recorder), flush_every=4)
+        shadow = Scores(ViewStore(ledger.recorder), shadow=True, flush_every=1)
+        seen: list[tuple[int, int, int]] = []
+        Runner(ledger, [live, shadow], page=3).catch_up(progress=lambda last, _: seen.append(
+            (last, scores_position(ledger, "scores"), scores_position(ledger, "scores__shadow"))))
+
+        assert len({at for _, at, _ in seen}) > 3  # the live model read its tables many times
+        assert [at for _, _, at in seen] == [0] * (len(seen) - 1) + [head]  # the shadow once
+        assert shadow.current == {} and live.current  # a shadow keeps no table once written
+        assert shadow.dump() == live.dump()
+        assert sum(map(len, shadow.dump().values())) > 0
+    finally:
+        ledger.close()
+
+
+def test_a_shadow_caught_up_twice_or_resumed_by_a_fresh_runner_rewrites_its_cycles_to_the_live_rows(
+    backend_env: dict[str, str]
+) -> None:
+    """With no table kept from its last read-out, a shadow deletes a touched cycle's rows and
+    writes them all again: a second catch-up of the same runner, and a runner resuming it."""
+    ledger = Ledger(env=backend_env)
+    try:
+        communes = [build_commune(ledger), build_commune(ledger, tag="B-")]
+        record_work(ledger, communes[0], returned=False)
+        middle = ledger.recorder.max_notification_id() or 0
+        record_work(ledger, communes[1], returned=True)
+        head = ledger.recorder.max_notification_id() or 0
+        runner = Runner(ledger, [Scores(ViewStore(ledger.recorder), shadow=True)], page=5)
+        runner.catch_up(stop=middle)
+        runner.catch_up()
+        assert scores_position(ledger, "scores__shadow") == head
+        assert Scores(ViewStore(ledger.recorder), shadow=True).dump() == live_dump(ledger)
+
+        for c in communes:  # the cycles' rows change: tasks approved, the chairman sanctioned
+            ledger.impose_sanction(c.admin, official_id=c.chairman.official_id, kind=SanctionKind.DEDUCTION,
+                                   criterion="unexcused_training_absence", reason="Vắng họp", on=d(12))
+        resumed = Scores(ViewStore(ledger.recorder), shadow=True)
+        Runner(ledger, [resumed], page=5).catch_up()
+        assert scores_position(ledger, "scores__shadow") == ledger.recorder.max_notification_id()
+        assert resumed.dump() == live_dump(ledger)
+    finally:
+        ledger.close()
+
+
+def test_a_shadow_flush_is_a_generator_of_one_cycle_at_a_time_settled_before_it_is_consumed(
+    backend_env: dict[str, str]
+) -> None:
+    ledger = Ledger(env=backend_env)
+    try:
+        communes = [build_commune(ledger), build_commune(ledger, tag="B-")]
+        for c in communes:
+            record_work(ledger, c, returned=True)
+        store = ViewStore(ledger.recorder)
+        shadow = Scores(store, shadow=True)
+        shadow.create_tables()
+        head = ledger.recorder.max_notification_id() or 0
+        page = [(row.id, ledger.decode(row)) for row in store.log_rows(1, head, head, shadow.topics)]
+        assert shadow.apply(page) is None
+
+        statements = shadow.flush()
+        assert isinstance(statements, Generator)
+        assert (shadow.touched, shadow.unflushed) == (set(), 0)  # settled before any is consumed
+        assert list(shadow.flush()) == []
+        written = list(statements)
+        cycles = [s.params[0] if s.params else s.many[0][0] for s in written if s.params or s.many]
+        runs = [cycle for i, cycle in enumerate(cycles) if i == 0 or cycles[i - 1] != cycle]
+        assert sorted(runs) == sorted(str(c.cycle_id) for c in communes)  # each cycle's rows together
+        store.run(written)
+        assert shadow.current == {}
+        assert shadow.dump() == live_dump(ledger)
+    finally:
+        ledger.close()
