@@ -72,6 +72,11 @@ _S = typing.TypeVar("_S", bound=Fields)
 
 
 @cache
+def _class_version(topic: str) -> int:
+    return int(getattr(resolve_topic(topic), "class_version", 1))
+
+
+@cache
 def _fields_decoder(into: type[_S]) -> msgspec.json.Decoder[_S]:
     return msgspec.json.Decoder(into)
 
@@ -191,7 +196,7 @@ class TypedMsgspecMapper(Mapper[TAggregateID]):
             fields: _S = _fields_decoder(into).decode(state)
         except msgspec.ValidationError:  # an older class_version may lack a field, say
             return fields_of(self.to_domain_event(stored_event), into)
-        if fields.class_version == getattr(resolve_topic(stored_event.topic), "class_version", 1):
+        if fields.class_version == _class_version(stored_event.topic):
             return fields
         return fields_of(self.to_domain_event(stored_event), into)
 

@@ -44,11 +44,12 @@ class Approvals(ReadModel):
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         """A task assigned within the page is written once, as it stands at the page's end; only
-        tasks from earlier pages get UPDATEs. A task's life is a handful of events, usually
-        close together, so a rebuild writes most tasks with one many-row insert."""
+        tasks from earlier pages get UPDATEs, one per task with all the page did to it. A task's
+        life is a handful of events, usually close together, so a rebuild writes most tasks with
+        one many-row insert."""
         out: list[Statement] = []
         fresh: dict[str, dict[str, Any]] = {}
-        updates: list[Statement] = []
+        earlier: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}  # tasks of earlier pages
         for position, e in page:
             oid = str(e.originator_id)
             if isinstance(e, ScoringPolicies.ScoringPolicyPublished):
@@ -75,17 +76,22 @@ class Approvals(ReadModel):
                 sets, adds = _changes(e)
                 sets.update(last_event_id=event_id(e), position=position)
                 row = fresh.get(oid)
-                if row is None:
-                    updates.append(self._update(oid, sets, adds))
+                if row is not None:
+                    row.update(sets)
+                    for column, delta in adds.items():
+                        row[column] += delta
                     continue
-                row.update(sets)
+                now_sets, now_adds = earlier.setdefault(oid, ({}, {}))
+                now_sets.update(sets)
                 for column, delta in adds.items():
-                    row[column] += delta
+                    now_adds[column] = now_adds.get(column, 0) + delta
         if fresh:
             columns = ", ".join("?" * len(_TASK_COLUMNS))
             rows = [tuple(row[c] for c in _TASK_COLUMNS) for row in fresh.values()]
             out.append(Statement(self.q(f"INSERT INTO {{tasks}} VALUES ({columns})"), many=rows))
-        return out + updates
+        # One UPDATE per task, those of the same columns side by side: one executemany each.
+        updates = [self._update(oid, sets, adds) for oid, (sets, adds) in earlier.items()]
+        return out + sorted(updates, key=lambda u: u.sql)
 
     def _update(self, task_id: str, sets: dict[str, Any], adds: dict[str, int]) -> Statement:
         assignments = [f"{c} = ?" for c in sets] + [f"{c} = {c} + ?" for c in adds]

@@ -74,7 +74,7 @@ class Diary(ReadModel):
             if isinstance(e, Logged):
                 entries = days[key][1] if key in days else []
                 entries.append((e.entry_no, e.hours, e.task_id, e.duty, e.products, e.description,
-                                utc_text(e.timestamp), position))
+                                e.timestamp, position))
                 days[key] = (position, entries)
             else:
                 voids.append((*key, e.entry_no, e.reason, position))
@@ -111,7 +111,3 @@ class Diary(ReadModel):
 def entries_of(column: str) -> list[dict[str, Any]]:
     return [dict(zip(ENTRY_FIELDS, values, strict=True)) for values in json.loads(column)]
 
-
-def utc_text(stamp: str) -> str:
-    """The recording time as `datetime.isoformat` writes it ("+00:00"), not JSON's "Z"."""
-    return stamp[:-1] + "+00:00" if stamp.endswith("Z") else stamp

@@ -202,6 +202,8 @@ def diary_days(store: ViewStore, official_id: UUID, start: date, end: date) -> l
         d["products"] += r["products"]
         d["entries"].append((r["task_id"] or r["duty"], r["description"], r["hours"]))
         d["first_recorded_at"] = min(d["first_recorded_at"], r["recorded_at"])
+    for d in days.values():  # as `datetime.isoformat` writes it ("+00:00"), not JSON's "Z"
+        d["first_recorded_at"] = datetime.fromisoformat(d["first_recorded_at"]).isoformat()
     return list(days.values())
 
 

@@ -71,9 +71,10 @@ class Runner:
         wanted = self._wanted()
         decoded = self._decoded()
         decode = self.ledger.decode
+        typed = decoded is None or bool(decoded)  # else no model reads an originator id
         try:
             while start <= head:
-                rows = self.store.log_rows(start, head, self.page, wanted)
+                rows = self.store.log_rows(start, head, self.page, wanted, ids=typed)
                 # A short page read everything up to the head: the models have seen all of it.
                 last = rows[-1].id if len(rows) == self.page else head
                 page = [(row.id, decode(row) if decoded is None or row.topic in decoded else None, row)

@@ -64,8 +64,10 @@ class ViewStore:
             return text.replace("?", "%s").replace(" BLOB", " BYTEA")
         return text
 
-    def log_rows(self, start: int, stop: int, limit: int, topics: Sequence[str] = ()) -> list[LogRow]:
-        return log_rows(self.recorder, start, stop, limit, topics)
+    def log_rows(
+        self, start: int, stop: int, limit: int, topics: Sequence[str] = (), *, ids: bool = True
+    ) -> list[LogRow]:
+        return log_rows(self.recorder, start, stop, limit, topics, ids=ids)
 
     def missing(self, tables: Iterable[str]) -> list[str]:
         """Which of these tables the database does not have."""
