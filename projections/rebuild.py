@@ -131,6 +131,9 @@ def _fill_in_processes(
     # The parent made the tables; workers creating them again at once race in PostgreSQL's
     # catalog ("tuple concurrently updated").
     env = {**ledger.env, "CREATE_TABLE": "n"}
+    # SQLite has one writer: the scores worker writes a province's cycles in one transaction,
+    # scoring them as it goes, for seconds; the other workers wait for it rather than fail.
+    env.setdefault("SQLITE_LOCK_TIMEOUT", "300")
     jobs = [s.name for s in shadows] + ([CHECK] if any(isinstance(s, Scores) for s in shadows) else [])
     waiting = sorted(jobs, key=lambda name: WEIGHT.get(name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork

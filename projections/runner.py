@@ -17,7 +17,7 @@ the position its memory has reached, in one transaction as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from domain.codec import TypedMsgspecMapper
@@ -119,21 +119,21 @@ class Runner:
         return [(i, e) for i, e, r in page if i > fed and (topics is None or r.topic in topics)]
 
     def _commit(self, page: list[tuple[int, Any, LogRow]], last: int, final: bool) -> None:
-        """Every model's SQL is worked out before the transaction opens: scoring a province's
-        cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long."""
+        """Every model's SQL is worked out before the transaction opens (scoring a province's
+        cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long),
+        except a shadow's scores, which come one cycle at a time to keep memory down
+        (`Scores.flush`)."""
         store = self.store
         moved: dict[str, int] = {}
-        writes: list[tuple[str, int, list[Statement]]] = []
+        writes: list[tuple[str, int, Iterable[Statement]]] = []
         for model in self.models:
             name = model.tracking_name
             fed = self.fed[name]
-            statements = model.apply(self._own(model, page, fed)) if fed < last else None
+            applied = model.apply(self._own(model, page, fed)) if fed < last else None
             fed = self.fed[name] = max(fed, last)
-            if statements is None:
-                if not final or fed == self.positions[name]:
-                    continue  # deferred, or nothing new: the database keeps its position
-                statements = model.flush()
-            writes.append((name, fed, statements))
+            if applied is None and (not final or fed == self.positions[name]):
+                continue  # deferred, or nothing new: the database keeps its position
+            writes.append((name, fed, model.flush() if applied is None else applied))
         with store.transaction() as cursor:
             for name, fed, statements in writes:
                 recorded = store.lock_position(cursor, name)

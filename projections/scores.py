@@ -115,7 +115,7 @@ class Scores(ReadModel):
             return None
         return list(self.flush())
 
-    def flush(self) -> Iterable[Statement]:  # type: ignore[override]
+    def flush(self) -> Iterable[Statement]:
         """A live model's statements as a list, worked out before the runner opens the page's
         transaction. A shadow's come from a generator that scores one cycle, yields its rows
         and lets them go before scoring the next, so a province's tables and rows are never
