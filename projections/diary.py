@@ -99,7 +99,6 @@ class Diary(ReadModel):
         )
         return dumped
 
-
     def count(self) -> int:
         """Entries and voids, not day rows (which depend on paging)."""
         cast = "::json" if self.store.is_postgres else ""
