@@ -91,6 +91,8 @@ def rebuild(
         digests = _fill_in_processes(ledger, shadows, page, progress, workers)
     else:
         Runner(ledger, shadows, page=page).catch_up(progress=progress)
+        for shadow in shadows:  # their rows are written: the check's fold takes their memory
+            shadow.forget()
         digests = log_digests(ledger, scores.position()) if scores else None
     if scores is not None:
         assert digests is not None
