@@ -50,12 +50,12 @@ def diary_floor(ledger: Ledger) -> tuple[int, float]:
     diary = Diary(store, shadow=True)
     head = ledger.recorder.max_notification_id() or 0
     statements: list[Statement] = []
+    fields = ledger.mapper.decode_fields  # type: ignore[attr-defined]
     start = 1
     while start <= head:
         rows = store.log_rows(start, head, 10_000, diary.topics)
         if not rows:
             break
-        fields = ledger.mapper.decode_fields  # type: ignore[attr-defined]
         statements += diary.apply([(row.id, fields(row, diary.reads_as[row.topic])) for row in rows])
         start = rows[-1].id + 1
     count = sum(len(s.many or ()) for s in statements)

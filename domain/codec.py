@@ -193,10 +193,10 @@ class TypedMsgspecMapper(Mapper[TAggregateID]):
         if self.compressor:
             state = self.compressor.decompress(state)
         try:
-            fields: _S = _fields_decoder(into).decode(state)
+            fields: _S | None = _fields_decoder(into).decode(state)
         except msgspec.ValidationError:  # an older class_version may lack a field, say
-            return fields_of(self.to_domain_event(stored_event), into)
-        if fields.class_version == _class_version(stored_event.topic):
+            fields = None
+        if fields is not None and fields.class_version == _class_version(stored_event.topic):
             return fields
         return fields_of(self.to_domain_event(stored_event), into)
 

@@ -76,15 +76,10 @@ class Approvals(ReadModel):
                 sets, adds = _changes(e)
                 sets.update(last_event_id=event_id(e), position=position)
                 row = fresh.get(oid)
-                if row is not None:
-                    row.update(sets)
-                    for column, delta in adds.items():
-                        row[column] += delta
-                    continue
-                now_sets, now_adds = earlier.setdefault(oid, ({}, {}))
-                now_sets.update(sets)
+                to_set, to_add = (row, row) if row is not None else earlier.setdefault(oid, ({}, {}))
+                to_set.update(sets)
                 for column, delta in adds.items():
-                    now_adds[column] = now_adds.get(column, 0) + delta
+                    to_add[column] = to_add.get(column, 0) + delta
         if fresh:
             columns = ", ".join("?" * len(_TASK_COLUMNS))
             rows = [tuple(row[c] for c in _TASK_COLUMNS) for row in fresh.values()]

@@ -73,13 +73,12 @@ class ReadModel(Projection[TrackingRecorder]):
     def create_tables(self) -> None:
         """A table made new under a recorded position (the model's tables changed in an upgrade)
         would stay empty behind it: the position goes back to zero and the model is refilled."""
-        new = self.store.missing(self.table(name) for name in self.tables)
-        self.store.run_ddl(self.create_statements())
-        if new and self.position():
+        if self.store.missing(self.table(name) for name in self.tables) and self.position():
             with self.store.transaction() as cursor:
                 self.store.lock_position(cursor, self.tracking_name)
-                self.store.execute(cursor, self.drop_tables() + self.create_statements())
+                self.store.execute(cursor, self.drop_tables())
                 self.store.reset_tracking(cursor, self.tracking_name, None)
+        self.store.run_ddl(self.create_statements())
 
     def create_statements(self) -> list[Statement]:
         """A shadow's tables get no secondary indexes: nothing queries them while they fill,

@@ -180,13 +180,13 @@ def diary_entries(
 ) -> list[dict[str, Any]]:
     """The live (not voided) entries of these officials between two days, in (official, day,
     entry) order: the diary's day rows taken apart again (`projections.diary`)."""
-    window = (start.isoformat(), end.isoformat())
+    window, ids = (start.isoformat(), end.isoformat()), list(official_ids)
     voided = {(r["official_id"], r["day"], r["entry_no"]) for r in _in(
         store, "SELECT official_id, day, entry_no FROM kpi_diary_voids WHERE day >= ? AND day <= ? "
-        "AND official_id IN ({ids})", window, list(official_ids))}
+        "AND official_id IN ({ids})", window, ids)}
     entries = []
     for r in _in(store, "SELECT official_id, day, entries FROM kpi_diary_days WHERE day >= ? AND day <= ? "
-                 "AND official_id IN ({ids})", window, list(official_ids)):
+                 "AND official_id IN ({ids})", window, ids):
         for entry in entries_of(r["entries"]):
             if (r["official_id"], r["day"], entry["entry_no"]) not in voided:
                 entries.append({"official_id": r["official_id"], "day": r["day"], **entry})
