@@ -105,28 +105,32 @@ class ScoreTable:
         raise NotFound("official_id", f"official {official_id} is not scored in this cycle")
 
     def digest(self) -> str:
-        """SHA-256 of the certified figures, for `CycleClosed` and inspectors.
-
-        Canonical JSON (sorted keys, no spaces, ASCII) of a list, in official-id order, of each
-        row's id, components, total and rating; amounts as two-decimal strings. Names, notes and
-        recording times are left out: they explain a score, they are not the score.
-        """
-        figures = [
+        """SHA-256 of the certified figures, for `CycleClosed` and inspectors (`figures_digest`)."""
+        return figures_digest(
             {
-                "official_id": str(r.official_id),
-                "task": f"{cents(r.task)}",
-                "unit": f"{cents(r.unit)}",
-                "discipline": f"{cents(r.discipline)}",
-                "conduct": f"{cents(r.conduct)}",
-                "approval": f"{cents(r.approval)}",
-                "clamp": f"{cents(r.clamp)}",
-                "total": f"{cents(r.total)}",
-                "rating": r.rating.value,
+                "official_id": str(r.official_id), "task": r.task, "unit": r.unit,
+                "discipline": r.discipline, "conduct": r.conduct, "approval": r.approval,
+                "clamp": r.clamp, "total": r.total, "rating": r.rating.value,
             }
-            for r in sorted(self.rows, key=lambda r: str(r.official_id))
-        ]
-        text = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
+            for r in self.rows
+        )
+
+
+FIGURES = ("task", "unit", "discipline", "conduct", "approval", "clamp", "total")
+
+
+def figures_digest(rows: Iterable[dict[str, object]]) -> str:
+    """Canonical JSON (sorted keys, no spaces, ASCII) of a list, in official-id order, of each
+    row's id, components, total and rating; amounts as two-decimal strings. Names, notes and
+    recording times are left out: they explain a score, they are not the score. A function of
+    the figures alone, so stored rows (a rebuild's check) digest the same as the table.
+    """
+    figures = [
+        {**row, **{name: f"{cents(Decimal(str(row[name])))}" for name in FIGURES}}
+        for row in sorted(rows, key=lambda r: str(r["official_id"]))
+    ]
+    text = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 _Store = dict[UUID, dict[int, Aggregate.Event]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -115,7 +115,7 @@ class ReadModel(Projection[TrackingRecorder]):
         """The SQL that brings this model's tables up to date with `page` (and with any pages
         deferred before it), or None: absorbed into memory, the tables wait for `flush`."""
 
-    def flush(self) -> Iterable[Statement]:
+    def flush(self) -> list[Statement]:
         """The SQL for every page `apply` deferred; a model that never defers has none."""
         return []
 

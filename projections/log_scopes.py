@@ -16,10 +16,12 @@ The index says only where to look: the replay still reads and decodes the log it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
+from domain.persistence import LogRow
 from domain.policy import ScoringPolicies
 from domain.scoring import FOLDED_EVENTS
 from projections.base import Positioned, ReadModel, topics_of
@@ -30,6 +32,7 @@ EVERYONE = "*"
 TABLE = "kpi_log_scopes"  # the live table, which replays read
 READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)  # what the fold and its pricing read
 STATEFUL_TOPICS = topics_of(*STATEFUL)
+TOPICS = topics_of(*READS)
 
 
 def replay_scopes(cycle_id: UUID, commune_id: UUID | None) -> list[str]:
@@ -80,3 +83,41 @@ def scopes(route: Route[int]) -> list[str]:
     if route.person is not None:
         return [str(route.person), *map(str, route.communes)]
     return [] if route.cycle is None else [str(route.cycle)]
+
+
+def indexed_rows(
+    recorder: Any, scopes: Sequence[str], up_to: int, named: Collection[UUID] = (), table: str = TABLE
+) -> list[LogRow]:
+    """One query: the log's scoring events at the positions `table` files under `scopes`, and
+    those of the `named` aggregates, up to `up_to`, in log order."""
+    postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+    if postgres:
+        from psycopg import sql
+
+        events = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+        query: Any = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+            "WHERE notification_id IN ("
+            f"SELECT position FROM {table} WHERE scope = ANY(%s) AND position <= %s "
+            "UNION SELECT notification_id FROM {events} WHERE originator_id = ANY(%s) AND notification_id <= %s"
+            ") AND topic = ANY(%s) ORDER BY notification_id"
+        ).format(events=events)
+        params: tuple[Any, ...] = (list(scopes), up_to, list(named), up_to, list(TOPICS))
+    else:
+        events_table = f'"{recorder.events_table_name}"'
+        query = (
+            "SELECT rowid AS notification_id, originator_id, originator_version, topic, state "
+            f"FROM {events_table} WHERE rowid IN ("
+            f"SELECT position FROM {table} WHERE scope IN (SELECT value FROM json_each(?)) AND position <= ? "
+            f"UNION SELECT rowid FROM {events_table} WHERE originator_id IN (SELECT value FROM json_each(?)) "
+            "AND rowid <= ?) AND topic IN (SELECT value FROM json_each(?)) ORDER BY rowid"
+        )
+        params = (json.dumps(list(scopes)), up_to, json.dumps([a.hex for a in named]), up_to, json.dumps(TOPICS))
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    return [
+        LogRow(row["notification_id"], row["originator_id"] if postgres else UUID(row["originator_id"]),
+               row["originator_version"], row["topic"], bytes(row["state"]))
+        for row in rows
+    ]

@@ -1,10 +1,12 @@
 """Rebuilding read models without ever showing users a half-built table.
 
 A rebuild fills shadow tables (their own tracking rows, so a killed rebuild resumes where it
-stopped) while the live tables keep serving. When the shadow has caught up, every cycle's
-score digest in it must equal the digest the scoring fold computes straight from the log at
-the same position; only then, in one transaction, do the shadow's rows replace the live ones
-and the live tracking position move to the shadow's.
+stopped) while the live tables keep serving. Scores are filled last, cycle by cycle, from the
+fold fed through the freshly filled log-scope index (`Scores.rescore`), so the index is rebuilt
+whenever scores are. Before anything is swapped in, the scoreboard read back from the shadow
+must digest, cycle by cycle, to exactly what the fold computed; only then, in one transaction,
+do the shadow's rows replace the live ones and the live tracking position move to the
+shadow's.
 """
 
 from __future__ import annotations
@@ -14,31 +16,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
-from domain.cycles import Cycle
-from domain.discipline import ConductAssessment
 from domain.ledger import Ledger
-from domain.scoring import CycleFold
-from domain.targets import Target
-from domain.tasks import Task
 from projections.accountability import Accountability
 from projections.approvals import Approvals
-from projections.base import ReadModel, topics_of
+from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
 from projections.runner import DEFAULT_PAGE, Progress, Runner
-from projections.scores import TOPICS, Scores
+from projections.scores import Digests, Scores
 from projections.store import Statement, ViewStore
 
 MODELS: dict[str, type[ReadModel]] = {
     m.name: m for m in (Accountability, Approvals, Diary, Scores, LogScopes)
 }
-
-
-# Events that name the one cycle their aggregate belongs to.
-OWN_CYCLE = (Task.TaskAssigned, ConductAssessment.ConductAssessmentStarted, Target.TargetSet)
-CYCLE_EVENTS = (Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened)
 
 
 class RebuildMismatch(RuntimeError):
@@ -53,11 +44,15 @@ class Rebuilt:
 
 
 def select(names: Sequence[str] | None) -> list[type[ReadModel]]:
+    """The models named (all when none), with the log-scope index wherever scores are: a
+    rebuild scores through it."""
     if not names:
         return list(MODELS.values())
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise ValueError(f"unknown projection {unknown[0]!r}; choose from {', '.join(MODELS)}")
+    if "scores" in names and "log_scopes" not in names:
+        names = [*names, "log_scopes"]
     return [MODELS[n] for n in names]
 
 
@@ -74,8 +69,8 @@ def rebuild(
     the projection code changed, say, when the shadow's rows are no longer worth keeping).
 
     With `workers` > 1 each read model is filled by a process of its own, reading only its own
-    topics, and the scoring fold's check runs in one more: the models share nothing but the
-    log, and one core cannot keep up with a province. The comparison and the swap stay here,
+    topics, and the scores by one more once the index is filled: the models share nothing but
+    the log, and one core cannot keep up with a province. The check and the swap stay here,
     after all of them.
     """
     store = ViewStore(ledger.recorder)
@@ -86,18 +81,24 @@ def rebuild(
                 store.lock_position(cursor, shadow.tracking_name)
                 store.execute(cursor, shadow.drop_tables())
                 store.reset_tracking(cursor, shadow.tracking_name, None)
+    head = ledger.recorder.max_notification_id() or 0
     scores = next((s for s in shadows if isinstance(s, Scores)), None)
+    fills = [s for s in shadows if s is not scores]
     if workers > 1 and len(shadows) > 1 and _on_disk(ledger):
-        digests = _fill_in_processes(ledger, shadows, page, progress, workers)
+        digests = _fill_in_processes(ledger, shadows, page, head, progress, workers)
     else:
-        Runner(ledger, shadows, page=page).catch_up(progress=progress)
-        for shadow in shadows:  # their rows are written: the check's fold takes their memory
-            shadow.forget()
-        digests = log_digests(ledger, scores.position()) if scores else None
+        Runner(ledger, fills, page=page).catch_up(stop=head, progress=progress)
+        digests = rescore(ledger, scores, head) if scores else None
     if scores is not None:
-        assert digests is not None
-        check_scores(scores, digests)
+        if digests is None:
+            raise RuntimeError("the scores worker ended without reporting its digests; run the rebuild again")
+        check_scores(scores, digests, head)
     return swap_in(store, shadows)
+
+
+def rescore(ledger: Ledger, scores: Scores, head: int) -> Digests:
+    scores.create_tables()
+    return scores.rescore(ledger, LogScopes(scores.store, shadow=True).table("log_scopes"), head)
 
 
 # Below this many events a second process costs more (~1 s to start and import) than it saves.
@@ -116,37 +117,40 @@ def _on_disk(ledger: Ledger) -> bool:
     return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
 
 
-CHECK = "scoring fold"  # the job that folds the log for `check_scores`
+# Rough share of a rebuild's work, so the longest chains start first when there are fewer
+# workers; the index carries the scores that wait for it.
+WEIGHT = {"diary": 4, "log_scopes": 4, "scores": 2, "approvals": 1}
+AFTER = {"scores": "log_scopes"}  # a job waits until this one is done
 
 
 def _fill_in_processes(
-    ledger: Ledger, shadows: Sequence[ReadModel], page: int, progress: Progress | None, workers: int
+    ledger: Ledger, shadows: Sequence[ReadModel], page: int, head: int, progress: Progress | None,
+    workers: int,
 ) -> Digests | None:
-    """Fill each shadow in a process of its own, the heaviest first, and fold the log for the
-    check in another (when scores are rebuilt); report the mean position; return the fold's
-    digests.
+    """Fill each shadow up to `head` in a process of its own, the heaviest first, the scores
+    once the index is filled; report the mean position; return the scores' digests.
 
     One process per job, started when a slot is free and ended when its job is done: no idle
     pool is left behind if this process is killed (a working one stops after its page).
     """
-    head = ledger.recorder.max_notification_id() or 0
     # The parent made the tables; workers creating them again at once race in PostgreSQL's
     # catalog ("tuple concurrently updated").
     env = {**ledger.env, "CREATE_TABLE": "n"}
-    # SQLite has one writer: the scores worker writes a province's cycles in one transaction,
-    # scoring them as it goes, for seconds; the other workers wait for it rather than fail.
+    # SQLite has one writer: the other workers wait for a page's commit rather than fail.
     env.setdefault("SQLITE_LOCK_TIMEOUT", "300")
-    jobs = [s.name for s in shadows] + ([CHECK] if any(isinstance(s, Scores) for s in shadows) else [])
-    waiting = sorted(jobs, key=lambda name: WEIGHT.get(name, 0), reverse=True)
+    waiting = sorted((s.name for s in shadows), key=lambda name: WEIGHT.get(name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
     answer, sender = context.Pipe(duplex=False)
     digests: Digests | None = None
     running: list[Any] = []
     try:
         while waiting or running:
-            while waiting and len(running) < workers:
-                name = waiting.pop(0)
-                target, args = ((fold_log, (env, head, sender)) if name == CHECK
+            busy = waiting + [p.name.removeprefix("rebuild ") for p in running]
+            ready = [name for name in waiting if AFTER.get(name) not in busy]
+            while ready and len(running) < workers:
+                name = ready.pop(0)
+                waiting.remove(name)
+                target, args = ((score_shadow, (env, head, sender)) if name == Scores.name
                                 else (fill_shadow, (env, name, page, head, os.getpid())))
                 process = context.Process(target=target, args=args, name=f"rebuild {name}")
                 process.start()
@@ -190,65 +194,28 @@ def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: in
         ledger.close()
 
 
-def fold_log(env: dict[str, str], head: int, sender: Any) -> None:
-    """A worker process: the log's digests for `check_scores`, sent back to the rebuild."""
+def score_shadow(env: dict[str, str], head: int, sender: Any) -> None:
+    """A worker process: the shadow scores from the filled index, digests sent back."""
     ledger = Ledger(env=env)
     try:
-        sender.send(log_digests(ledger, head))
+        sender.send(rescore(ledger, Scores(ViewStore(ledger.recorder), shadow=True), head))
     finally:
         ledger.close()
 
 
-# Rough share of a rebuild's work, so the longest start first when there are fewer workers.
-WEIGHT = {"diary": 4, "scores": 3, CHECK: 3, "log_scopes": 2, "approvals": 1}
-
-# cycle id -> (the policy version it is scored by, the digest of its table)
-Digests = dict[str, tuple[str, str]]
-
-
-def log_digests(ledger: Ledger, position: int) -> Digests:
-    """Every cycle's score digest, folded straight from the log up to `position`.
-
-    One read of the log's scoring events feeds a fresh `CycleFold` per cycle (not one read per
-    cycle: a province has a hundred). An event created for a cycle (a task, an assessment, a
-    target) and its aggregate's later events go to that cycle's fold only, everything else to
-    every fold; the folds ignore other cycles' events anyway, so this is the same as `score`."""
-    opened = [e for e in ledger.read_events(topics=topics_of(Cycle.CycleOpened), up_to=position)]
-    folds = {e.originator_id: CycleFold(e.originator_id) for e in opened}
-    home: dict[UUID, UUID] = {}  # aggregate id -> the cycle it was created for
-    for event in ledger.read_events(topics=TOPICS, up_to=position) if folds else ():
-        if isinstance(event, OWN_CYCLE):
-            home[event.originator_id] = event.cycle_id
-        cycle_id = home.get(event.originator_id)
-        if cycle_id is None and isinstance(event, CYCLE_EVENTS):
-            cycle_id = event.originator_id
-        if cycle_id is None:
-            for fold in folds.values():
-                fold.apply(event)
-        elif cycle_id in folds:
-            folds[cycle_id].apply(event)
-    registry = ledger.policies() if folds else None
-    digests = {}
-    for e in opened:
-        assert registry is not None
-        version = e.policy_version
-        digests[str(e.originator_id)] = (version, folds[e.originator_id].table(
-            registry.get(version).params, version).digest())
-    return digests
-
-
-def check_scores(scores: Scores, digests: Digests) -> None:
-    """The rebuilt scores must be the fold of the log, cycle by cycle, before anything is
-    swapped in."""
-    position = scores.position()
-    rows = scores.store.query(scores.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}"))
-    stored = {row["cycle_id"]: (row["policy_version"], row["digest"]) for row in rows}
+def check_scores(scores: Scores, digests: Digests, head: int) -> None:
+    """What is about to be swapped in must be what the fold computed: the same cycles, each
+    under its policy with the fold's digest, stored with rows that digest to it too (nothing
+    lost, changed or left over between the fold and the swap)."""
+    stored = scores.stored_digests()
     for cycle_id in sorted(stored.keys() | digests.keys()):
-        got, want = stored.get(cycle_id, ("", "none")), digests.get(cycle_id, ("", "none"))
-        if got != want:
+        version, digest, rows = stored.get(cycle_id, ("", "none", "none"))
+        want_version, want = digests.get(cycle_id, ("", "none"))
+        if (version, digest, rows) != (want_version, want, want):
+            got = digest if digest != want else rows
             raise RebuildMismatch(
-                f"cycle {cycle_id}: rebuilt digest {got[1][:12]} (policy {got[0]}) differs from the "
-                f"log's {want[1][:12]} (policy {want[0]}) at position {position}; live tables left as "
+                f"cycle {cycle_id}: rebuilt digest {got[:12]} (policy {version}) differs from the "
+                f"log's {want[:12]} (policy {want_version}) at position {head}; live tables left as "
                 "they were"
             )
 

@@ -17,7 +17,7 @@ the position its memory has reached, in one transaction as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from domain.codec import TypedMsgspecMapper
@@ -120,12 +120,10 @@ class Runner:
 
     def _commit(self, page: list[tuple[int, Any, LogRow]], last: int, final: bool) -> None:
         """Every model's SQL is worked out before the transaction opens (scoring a province's
-        cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long),
-        except a shadow's scores, which come one cycle at a time to keep memory down
-        (`Scores.flush`)."""
+        cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long)."""
         store = self.store
         moved: dict[str, int] = {}
-        writes: list[tuple[str, int, Iterable[Statement]]] = []
+        writes: list[tuple[str, int, list[Statement]]] = []
         for model in self.models:
             name = model.tracking_name
             fed = self.fed[name]

@@ -1,27 +1,27 @@
-"""Scoreboard and score lineage, from the one scoring fold applied incrementally.
+"""Scoreboard and score lineage, from the one scoring fold.
 
 Each open question about a score ("what is it", "why", "what changed between T1 and T2") is a
-query here, never a replay at request time. The projection keeps one `CycleFold` per cycle in
-memory, feeds it each page's events, and writes only the rows that changed. Every row records
-the log position it reflects (the newest event behind it, so paging never changes it) and the
-ids of the events that contributed.
+query here, never a replay at request time. Every row records the log position it reflects
+(the newest event behind it, so paging never changes it) and the ids of the events that
+contributed. The rows come from the fold in two ways, which must agree row for row (the
+property tests hold them to it):
 
-Reading a cycle's table re-scores the whole cycle, and over a long backlog every page touches
-every commune's cycle, so tables are read only once `flush_every` events have been fed since
-the last read (and at the end of every catch-up, by the runner): the rows are the same, since
-they do not depend on paging, but a live catch-up scores each cycle a few times instead of once
-a page. A shadow (a rebuild) reads each table once, at the end of its catch-up, and keeps no
-table after writing it: holding every cycle's table and rows at once was most of a rebuild's
-memory.
-
-Routing events to the folds that need them is an optimisation only: every fold ignores events
-that are not its own, so feeding every event to every fold gives the same tables.
+- Live, incrementally: one `CycleFold` per cycle in memory, each page's events routed to the
+  folds that need them (`projections.routing`; an optimisation only, since every fold ignores
+  events that are not its own), and only changed rows written. Reading a cycle's table
+  re-scores the whole cycle, and over a long backlog every page touches every commune's cycle,
+  so tables are read only once `flush_every` events have been fed since the last read (and at
+  the end of every catch-up, by the runner): the rows do not depend on paging.
+- In a rebuild (`rescore`), cycle by cycle: each cycle's fold is fed the events the log-scope
+  index files under it (the read a known-at replay makes), its rows written and the fold let
+  go before the next. Memory holds one commune, not the province, and the scoring shares no
+  code path with the live routing it is checked against.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -31,8 +31,9 @@ from eventsourcing.utils import get_topic
 
 from domain.cycles import Cycle
 from domain.policy import PolicyParams, ScoringPolicies
-from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable
+from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable, figures_digest
 from projections.base import Positioned, ReadModel, topics_of
+from projections.log_scopes import indexed_rows, replay_scopes
 from projections.routing import Route, Router
 from projections.store import Statement, ViewStore
 
@@ -40,6 +41,9 @@ from projections.store import Statement, ViewStore
 # cannot drift apart.
 READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
 TOPICS = tuple(get_topic(t) for t in READS)
+
+# cycle id -> (the policy version it is scored by, the digest of its table)
+Digests = dict[str, tuple[str, str]]
 
 
 # Events fed between a live model's table read-outs: its catch-up still ends fully written (it
@@ -76,11 +80,8 @@ class Scores(ReadModel):
     topics = topics_of(*READS)
 
     def __init__(self, store: ViewStore, *, shadow: bool = False, flush_every: int | None = None) -> None:
-        """`flush_every=0` reads the touched cycles' tables every page (never defers). A shadow
-        ignores it: nothing reads a shadow's rows before the swap, so it reads each table once,
-        at the end of its catch-up (the runner's final flush)."""
+        """`flush_every=0` reads the touched cycles' tables every page (never defers)."""
         super().__init__(store, shadow=shadow)
-        self.shadow = shadow
         self.flush_every = LIVE_FLUSH_EVERY if flush_every is None else flush_every
         self.forget()
 
@@ -98,50 +99,64 @@ class Scores(ReadModel):
         self.unit_events: list[Any] = []
         self.cycles_of: dict[UUID, list[UUID]] = {}  # commune -> its cycles
         self.policies: dict[str, PolicyParams] = {}
-        self.current: dict[UUID, ScoreTable] = {}  # each cycle's table as written (live only)
+        self.current: dict[UUID, ScoreTable] = {}  # each cycle's table as written
 
     def warm_up(self, ledger: Any, up_to: int) -> None:
         if up_to:
             for event in ledger.read_events(topics=TOPICS, up_to=up_to):
                 self._feed(event)
-        if not self.shadow:
-            self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
+        self.current = {cycle_id: self._table(cycle_id) for cycle_id in self.folds}
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement] | None:
         for _, event in page:
             self.touched |= self._feed(event)
         self.unflushed += len(page)
-        if self.shadow or self.unflushed < self.flush_every:
-            return None
-        return list(self.flush())
+        return None if self.unflushed < self.flush_every else self.flush()
 
-    def flush(self) -> Iterable[Statement]:
-        """A live model's statements as a list, worked out before the runner opens the page's
-        transaction. A shadow's come from a generator that scores one cycle, yields its rows
-        and lets them go before scoring the next, so a province's tables and rows are never
-        all in memory. The runner's transaction consumes it, so the scoring runs inside it:
-        PostgreSQL ends a session idle in a transaction for 5 s (the library's default
-        idle_in_transaction_session_timeout), and what runs between two statements is one
-        cycle's scoring, ~0.1-0.5 s for a 400-official commune. On SQLite the write lock is
-        held meanwhile, so other writers wait for the whole province's scoring.
-
-        A shadow keeps no table to diff against, so it deletes a cycle's rows and writes them
-        all: there are none unless an earlier catch-up (this runner's, or a killed rebuild's)
-        wrote them. Which cycles are written, and the reset of what was fed, are settled here
-        and not in the generator, so an apply or flush made before it is consumed sees a
-        clean state."""
-        cycles = sorted(self.touched, key=str)
-        self.touched, self.unflushed = set(), 0
-        statements = self._written(cycles)
-        return statements if self.shadow else list(statements)
-
-    def _written(self, cycles: list[UUID]) -> Iterator[Statement]:
-        for cycle_id in cycles:
+    def flush(self) -> list[Statement]:
+        statements: list[Statement] = []
+        for cycle_id in sorted(self.touched, key=str):
             table = self._table(cycle_id)
-            yield from self._changes(self.current.get(cycle_id), table, whole=self.shadow)
-            if not self.shadow:
-                self.current[cycle_id] = table
-            del table  # not held while the next cycle is scored
+            statements += self._changes(self.current.get(cycle_id), table)
+            self.current[cycle_id] = table
+        self.touched, self.unflushed = set(), 0
+        return statements
+
+    def rescore(self, ledger: Any, index: str, up_to: int) -> Digests:
+        """A rebuild's fill: every cycle opened up to `up_to` folded from the events the
+        log-scope `index` (filled up to `up_to`) files under it, the cycle's rows deleted and
+        written again in a transaction of its own, then the position recorded. Returns the
+        fold's digests, which the rows read back must match before they are swapped in
+        (`projections.rebuild.check_scores`).
+
+        Nothing is resumed: scoring from the index is a small part of a rebuild, and a killed
+        one leaves no position to trust, since each cycle is written on its own."""
+        registry = ledger.policies()
+        digests: Digests = {}
+        for opened in ledger.read_events(topics=topics_of(Cycle.CycleOpened), up_to=up_to):
+            cycle_id, version = opened.originator_id, opened.policy_version
+            fold = CycleFold(cycle_id)
+            for row in indexed_rows(ledger.recorder, replay_scopes(cycle_id, opened.unit_id), up_to, table=index):
+                fold.apply(ledger.decode(row))
+            table = fold.table(registry.get(version).params, version)
+            self.store.run(self._changes(None, table, whole=True))
+            digests[str(cycle_id)] = (version, table.digest())
+        with self.store.transaction() as cursor:
+            self.store.lock_position(cursor, self.tracking_name)
+            self.store.reset_tracking(cursor, self.tracking_name, up_to)
+        return digests
+
+    def stored_digests(self) -> dict[str, tuple[str, str, str]]:
+        """{cycle id: (policy version, the digest stored with the rows, the digest of the rows
+        themselves)}, read cycle by cycle, so what a rebuild is about to swap in can be held to
+        the fold's digests."""
+        found = {}
+        for cycle in self.store.query(self.q("SELECT cycle_id, policy_version, digest FROM {cycle_scores}")):
+            rows = self.store.query(self.q(
+                "SELECT official_id, task, unit_part AS unit, discipline, conduct, approval, clamp, total, "
+                "rating FROM {scoreboard} WHERE cycle_id = ?"), (cycle["cycle_id"],))
+            found[cycle["cycle_id"]] = (cycle["policy_version"], cycle["digest"], figures_digest(rows))
+        return found
 
     # ------------------------------------------------------------------ routing
 
@@ -195,8 +210,8 @@ class Scores(ReadModel):
     # ------------------------------------------------------------------ writing
 
     def _changes(self, before: ScoreTable | None, after: ScoreTable, whole: bool = False) -> list[Statement]:
-        """`whole`: whatever rows the cycle has are deleted (`before` was not kept) and every
-        row is written."""
+        """`whole`: whatever rows the cycle has are deleted (a rebuild's, which keeps no
+        `before`) and every row is written."""
         cycle = str(after.cycle_id)
         old = {r.official_id: r for r in before.rows} if before else {}
         new = {r.official_id: r for r in after.rows}
@@ -211,7 +226,7 @@ class Scores(ReadModel):
         # Deletes, then inserts, each as one many-row statement (COPY on PostgreSQL): a
         # province's cycle is tens of thousands of rows. A cycle never read out before has no
         # rows to delete (its rows are written only here, and `current` holds what was; a
-        # shadow keeps nothing and deletes with `whole`).
+        # rebuild keeps nothing and deletes with `whole`).
         stale = [(cycle, str(i)) for i in [*(old.keys() - new.keys()), *(i for i, _ in changed)]]
         out: list[Statement] = []
         if whole:

@@ -35,7 +35,6 @@ the handle to quote when that matters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,7 +52,7 @@ from domain.org import Official
 from domain.persistence import LogRow, log_rows
 from domain.score_lines import event_id_of
 from domain.scoring import CycleFold, OfficialScore, ScoreTable
-from projections.log_scopes import TABLE, LogScopes, replay_scopes
+from projections.log_scopes import LogScopes, indexed_rows, replay_scopes
 from projections.scores import TOPICS
 from projections.store import SQLITE_TRACKING_TABLE, TRACKING_TABLE
 from replay.whatif import Stream, build_events, parse_event_ids, parse_proposals
@@ -167,7 +166,8 @@ def scoring_events(
     if indexed:
         newcomers = {row.originator_id for row in log_tail(ledger, indexed, position, ARRIVALS)}
         scopes = replay_scopes(cycle_id, commune_of(ledger, cycle_id)) + [str(p) for p in newcomers]
-        yield from indexed_events(ledger, scopes, named, indexed)
+        for row in indexed_rows(ledger.recorder, scopes, indexed, named):
+            yield ledger.decode(row)
     for row in log_tail(ledger, indexed, position, TOPICS):
         yield ledger.decode(row)
 
@@ -205,45 +205,6 @@ def log_tail(ledger: Ledger, after: int, up_to: int, topics: Sequence[str]) -> I
         if len(rows) < PAGE:
             return
         start = rows[-1].id + 1
-
-
-def indexed_events(ledger: Ledger, scopes: Sequence[str], named: Collection[UUID], up_to: int) -> list[Any]:
-    """One query: the scoring events at the positions filed under `scopes`, and those of the
-    `named` aggregates, up to `up_to`, decoded in log order."""
-    recorder: Any = ledger.recorder
-    postgres = _is_postgres(ledger)
-    if postgres:
-        from psycopg import sql
-
-        events = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
-        query: Any = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
-            "WHERE notification_id IN ("
-            f"SELECT position FROM {TABLE} WHERE scope = ANY(%s) AND position <= %s "
-            "UNION SELECT notification_id FROM {events} WHERE originator_id = ANY(%s) AND notification_id <= %s"
-            ") AND topic = ANY(%s) ORDER BY notification_id"
-        ).format(events=events)
-        params: tuple[Any, ...] = (list(scopes), up_to, list(named), up_to, list(TOPICS))
-    else:
-        events_table = f'"{recorder.events_table_name}"'
-        query = (
-            "SELECT rowid AS notification_id, originator_id, originator_version, topic, state "
-            f"FROM {events_table} WHERE rowid IN ("
-            f"SELECT position FROM {TABLE} WHERE scope IN (SELECT value FROM json_each(?)) AND position <= ? "
-            f"UNION SELECT rowid FROM {events_table} WHERE originator_id IN (SELECT value FROM json_each(?)) "
-            "AND rowid <= ?) AND topic IN (SELECT value FROM json_each(?)) ORDER BY rowid"
-        )
-        params = (json.dumps(list(scopes)), up_to, json.dumps([a.hex for a in named]), up_to, json.dumps(TOPICS))
-    with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    return [
-        ledger.decode(LogRow(
-            row["notification_id"], row["originator_id"] if postgres else UUID(row["originator_id"]),
-            row["originator_version"], row["topic"], bytes(row["state"]),
-        ))
-        for row in rows
-    ]
 
 
 def _is_postgres(ledger: Ledger) -> bool:

@@ -9,7 +9,6 @@ to a rebuild from zero.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import date
 
 from domain.discipline import SanctionKind
@@ -19,7 +18,8 @@ from projections.accountability import Accountability
 from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
-from projections.rebuild import rebuild
+from projections.log_scopes import LogScopes
+from projections.rebuild import rebuild, rescore
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
@@ -114,7 +114,7 @@ def test_a_runner_killed_with_pages_deferred_is_resumed_by_a_fresh_one_to_the_ro
         fresh.close()
 
 
-# ---------------------------------------------------------------- shadows: one read-out, at the end
+# ---------------------------------------------------------------- a rebuild: cycle by cycle, through the index
 
 
 def d(day: int) -> date:
@@ -150,7 +150,7 @@ def live_dump(ledger: Ledger) -> dict[str, list[str]]:
     return live.dump()
 
 
-def test_a_shadow_ignores_flush_every_writes_once_at_the_end_and_holds_the_rows_of_the_live_model(
+def test_a_rebuild_of_scores_rebuilds_the_index_and_scores_every_cycle_to_the_rows_of_the_live_model(
     backend_env: dict[str, str]
 ) -> None:
     ledger = Ledger(env=backend_env)
@@ -158,75 +158,31 @@ def test_a_shadow_ignores_flush_every_writes_once_at_the_end_and_holds_the_rows_
         for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
             record_work(ledger, c, returned=True)
         head = ledger.recorder.max_notification_id() or 0
-        live = Scores(ViewStore(ledger.recorder), flush_every=4)
-        shadow = Scores(ViewStore(ledger.recorder), shadow=True, flush_every=1)
-        seen: list[tuple[int, int, int]] = []
-        Runner(ledger, [live, shadow], page=3).catch_up(progress=lambda last, _: seen.append(
-            (last, scores_position(ledger, "scores"), scores_position(ledger, "scores__shadow"))))
-
-        assert len({at for _, at, _ in seen}) > 3  # the live model read its tables many times
-        assert [at for _, _, at in seen] == [0] * (len(seen) - 1) + [head]  # the shadow once
-        assert shadow.current == {} and live.current  # a shadow keeps no table once written
-        assert shadow.dump() == live.dump()
-        assert sum(map(len, shadow.dump().values())) > 0
+        done = rebuild(ledger, ["scores"])
+        assert {r.name: r.position for r in done} == {"scores": head, "log_scopes": head}
+        assert Scores(ViewStore(ledger.recorder)).dump() == live_dump(ledger)
     finally:
         ledger.close()
 
 
-def test_a_shadow_caught_up_twice_or_resumed_by_a_fresh_runner_rewrites_its_cycles_to_the_live_rows(
-    backend_env: dict[str, str]
-) -> None:
-    """With no table kept from its last read-out, a shadow deletes a touched cycle's rows and
-    writes them all again: a second catch-up of the same runner, and a runner resuming it."""
+def test_a_shadow_scored_at_an_earlier_position_is_scored_again_in_full(backend_env: dict[str, str]) -> None:
+    """What a killed rebuild leaves (some cycles written, at an older position) is never
+    trusted: every cycle is deleted and written again from the index at the new head."""
     ledger = Ledger(env=backend_env)
     try:
         communes = [build_commune(ledger), build_commune(ledger, tag="B-")]
         record_work(ledger, communes[0], returned=False)
         middle = ledger.recorder.max_notification_id() or 0
-        record_work(ledger, communes[1], returned=True)
-        head = ledger.recorder.max_notification_id() or 0
-        runner = Runner(ledger, [Scores(ViewStore(ledger.recorder), shadow=True)], page=5)
-        runner.catch_up(stop=middle)
-        runner.catch_up()
-        assert scores_position(ledger, "scores__shadow") == head
-        assert Scores(ViewStore(ledger.recorder), shadow=True).dump() == live_dump(ledger)
+        store = ViewStore(ledger.recorder)
+        Runner(ledger, [LogScopes(store, shadow=True)], page=5).catch_up(stop=middle)
+        rescore(ledger, Scores(store, shadow=True), middle)
+        assert scores_position(ledger, "scores__shadow") == middle
 
+        record_work(ledger, communes[1], returned=True)
         for c in communes:  # the cycles' rows change: tasks approved, the chairman sanctioned
             ledger.impose_sanction(c.admin, official_id=c.chairman.official_id, kind=SanctionKind.DEDUCTION,
                                    criterion="unexcused_training_absence", reason="Vắng họp", on=d(12))
-        resumed = Scores(ViewStore(ledger.recorder), shadow=True)
-        Runner(ledger, [resumed], page=5).catch_up()
-        assert scores_position(ledger, "scores__shadow") == ledger.recorder.max_notification_id()
-        assert resumed.dump() == live_dump(ledger)
-    finally:
-        ledger.close()
-
-
-def test_a_shadow_flush_is_a_generator_of_one_cycle_at_a_time_settled_before_it_is_consumed(
-    backend_env: dict[str, str]
-) -> None:
-    ledger = Ledger(env=backend_env)
-    try:
-        communes = [build_commune(ledger), build_commune(ledger, tag="B-")]
-        for c in communes:
-            record_work(ledger, c, returned=True)
-        store = ViewStore(ledger.recorder)
-        shadow = Scores(store, shadow=True)
-        shadow.create_tables()
-        head = ledger.recorder.max_notification_id() or 0
-        page = [(row.id, ledger.decode(row)) for row in store.log_rows(1, head, head, shadow.topics)]
-        assert shadow.apply(page) is None
-
-        statements = shadow.flush()
-        assert isinstance(statements, Generator)
-        assert (shadow.touched, shadow.unflushed) == (set(), 0)  # settled before any is consumed
-        assert list(shadow.flush()) == []
-        written = list(statements)
-        cycles = [s.params[0] if s.params else s.many[0][0] for s in written if s.params or s.many]
-        runs = [cycle for i, cycle in enumerate(cycles) if i == 0 or cycles[i - 1] != cycle]
-        assert sorted(runs) == sorted(str(c.cycle_id) for c in communes)  # each cycle's rows together
-        store.run(written)
-        assert shadow.current == {}
-        assert shadow.dump() == live_dump(ledger)
+        rebuild(ledger, ["scores"], page=5)
+        assert Scores(store).dump() == live_dump(ledger)
     finally:
         ledger.close()

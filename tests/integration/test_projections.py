@@ -27,9 +27,8 @@ from domain.tasks import KpiKind
 from projections import queries
 from projections.diary import Diary
 from projections.rebuild import RebuildMismatch, live_runner, rebuild
-from projections.runner import Runner
 from projections.scores import Scores, lineage_rows, row_positions, scoreboard_row
-from projections.store import Statement, ViewStore
+from projections.store import ViewStore
 from tests.backends import backend_of, connect_direct, postgres_database, postgres_env, sqlite_env
 from tests.cli_runner import run
 from tests.commune import Commune, build_commune
@@ -349,22 +348,46 @@ def test_a_rebuild_swaps_in_exactly_the_rows_the_live_projection_holds(scenario:
                              ("%shadow",))
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_rebuild_whose_scores_differ_from_a_fold_of_the_log_swaps_nothing_in(
-    scenario: Scenario, workers: int
+def tamper_on_insert(env: dict[str, str], table: str, column: str, value: str) -> None:
+    """A trigger that rewrites `column` of every row inserted into `table`: a shadow corrupted
+    between the fold that scored it and the swap."""
+    conn = connect_direct(env)
+    try:
+        if backend_of(env) == "sqlite":
+            conn.execute(f"CREATE TRIGGER tamper AFTER INSERT ON {table} BEGIN "
+                         f"UPDATE {table} SET {column} = '{value}' WHERE rowid = NEW.rowid; END")
+        else:
+            conn.execute("CREATE OR REPLACE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS "
+                         f"$$ BEGIN NEW.{column} := '{value}'; RETURN NEW; END $$")
+            conn.execute(f"CREATE TRIGGER tamper BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION tamper()")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("workers", "table", "column", "value", "shown"), [
+    (1, "cycle_scores", "digest", "0" * 64, "000000000000"),
+    (2, "cycle_scores", "digest", "0" * 64, "000000000000"),
+    (1, "scoreboard", "total", "100", ""),
+    (2, "scoreboard", "total", "100", ""),
+])
+def test_a_rebuild_whose_scores_differ_from_the_fold_swaps_nothing_in(
+    scenario: Scenario, workers: int, table: str, column: str, value: str, shown: str
 ) -> None:
+    """The digest stored with a cycle, or the rows behind it, changed under the rebuild: the
+    check holds both to the fold's digest."""
     s = scenario
     runner = live_runner(s.ledger)
     runner.catch_up()
     before = {m.name: m.dump() for m in runner.models}
     shadow = Scores(s.store, shadow=True)
-    Runner(s.ledger, [shadow]).catch_up()  # a shadow left by a killed rebuild, then tampered with
-    s.store.run([Statement(shadow.q("UPDATE {cycle_scores} SET digest = ?"), ("0" * 64,))])
+    shadow.create_tables()
+    tamper_on_insert(s.env, shadow.table(table), column, value)
     try:
-        with pytest.raises(RebuildMismatch, match=r"rebuilt digest 000000000000 .* differs from the log's"):
+        with pytest.raises(RebuildMismatch, match=rf"rebuilt digest {shown}.* differs from the log's"):
             rebuild(s.ledger, ["scores", "accountability"], workers=workers)
         assert {m.name: m.dump() for m in runner.models} == before
     finally:
+        s.store.run(shadow.drop_tables())  # the trigger goes with its table
         rebuild(s.ledger, restart=True)  # what an operator does next: start over, which passes
     assert {m.name: m.dump() for m in runner.models} == before
 
@@ -512,18 +535,7 @@ def test_a_rebuild_whose_scores_disagree_with_the_log_swaps_nothing_in(cli: Scen
     check against the fold: exit 1, the live tables as they were; --restart then starts clean."""
     shadow = Scores(cli.store, shadow=True)
     shadow.create_tables()
-    table = shadow.table("cycle_scores")
-    conn = connect_direct(cli.env)
-    try:
-        if backend_of(cli.env) == "sqlite":
-            conn.execute(f"CREATE TRIGGER tamper AFTER INSERT ON {table} BEGIN "
-                         f"UPDATE {table} SET digest = 'tampered' WHERE cycle_id = NEW.cycle_id; END")
-        else:
-            conn.execute("CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS "
-                         "$$ BEGIN NEW.digest := 'tampered'; RETURN NEW; END $$")
-            conn.execute(f"CREATE TRIGGER tamper BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION tamper()")
-    finally:
-        conn.close()
+    tamper_on_insert(cli.env, shadow.table("cycle_scores"), "digest", "tampered")
     live = Scores(cli.store)
     before = live.dump()
     failed = run("rebuild", "--projection", "scores")
