@@ -52,15 +52,17 @@ _encode = msgspec.json.Encoder().encode
 class Diary(ReadModel):
     name = "diary"
     tables: ClassVar[dict[str, str]] = {
-        "diary_days": (
-            "official_id TEXT, day TEXT, position INTEGER, entries TEXT, "
-            "PRIMARY KEY (official_id, day, position)"
-        ),
+        # Keyed by the log position of the row's last entry (unique: one event, one official
+        # and day), so a rebuild appends rows in key order instead of inserting them all over an
+        # (official, day) key; the index for queries is built once, at the swap. (Tables made
+        # before keep their (official, day, position) key: same columns, same order.)
+        "diary_days": "official_id TEXT, day TEXT, position INTEGER PRIMARY KEY, entries TEXT",
         "diary_voids": (
             "official_id TEXT, day TEXT, entry_no INTEGER, reason TEXT, position INTEGER, "
             "PRIMARY KEY (official_id, day, entry_no)"
         ),
     }
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {"by_official": ("diary_days", "official_id, day")}
     reads_as: ClassVar[dict[str, type[Fields]]] = dict(
         zip(topics_of(DiaryDay.WorkLogged, DiaryDay.WorkLogVoided), (Logged, Voided), strict=True)
     )

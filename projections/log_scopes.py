@@ -9,7 +9,8 @@ routing the live scores use):
   too (rows for a person's earlier events are added when the person arrives);
 - a person id: all of that person's events, so a replay whose index lags behind a transfer
   into its commune can still read the newcomer's past;
-- "*": units' events and policy publications.
+- "*": units' events and policy publications;
+- "cycles": every cycle's opening, so a rebuild finds the cycles to score without a scan.
 So a replay of cycle C of commune U reads the positions under C, U and "*" (`replay.timetravel`).
 The index says only where to look: the replay still reads and decodes the log itself.
 """
@@ -21,6 +22,7 @@ from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
+from domain.cycles import Cycle
 from domain.persistence import LogRow
 from domain.policy import ScoringPolicies
 from domain.scoring import FOLDED_EVENTS
@@ -29,6 +31,7 @@ from projections.routing import STATEFUL, Route, Router
 from projections.store import Statement, ViewStore
 
 EVERYONE = "*"
+CYCLES = "cycles"
 TABLE = "kpi_log_scopes"  # the live table, which replays read
 READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)  # what the fold and its pricing read
 STATEFUL_TOPICS = topics_of(*STATEFUL)
@@ -72,6 +75,8 @@ class LogScopes(ReadModel):
             if isinstance(event, READS):
                 route = self.router.route(event, position)
                 rows += [(scope, position) for scope in scopes(route)]
+                if isinstance(event, Cycle.CycleOpened):
+                    rows.append((CYCLES, position))
                 if route.arriving is not None:
                     rows += [(str(route.arriving), earlier) for earlier in route.earlier]
         return [Statement(self.q("INSERT INTO {log_scopes} VALUES (?, ?)"), many=rows)] if rows else []

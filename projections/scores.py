@@ -33,7 +33,7 @@ from domain.cycles import Cycle
 from domain.policy import PolicyParams, ScoringPolicies
 from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable, figures_digest
 from projections.base import Positioned, ReadModel, topics_of
-from projections.log_scopes import indexed_rows, replay_scopes
+from projections.log_scopes import CYCLES, indexed_rows, replay_scopes
 from projections.routing import Route, Router
 from projections.store import Statement, ViewStore
 
@@ -133,7 +133,8 @@ class Scores(ReadModel):
         one leaves no position to trust, since each cycle is written on its own."""
         registry = ledger.policies()
         digests: Digests = {}
-        for opened in ledger.read_events(topics=topics_of(Cycle.CycleOpened), up_to=up_to):
+        for row in indexed_rows(ledger.recorder, [CYCLES], up_to, table=index):
+            opened = ledger.decode(row)
             cycle_id, version = opened.originator_id, opened.policy_version
             fold = CycleFold(cycle_id)
             for row in indexed_rows(ledger.recorder, replay_scopes(cycle_id, opened.unit_id), up_to, table=index):
