@@ -14,8 +14,8 @@ property tests hold them to it):
   the end of every catch-up, by the runner): the rows do not depend on paging.
 - In a rebuild (`rescore`), cycle by cycle: each cycle's fold is fed the events the log-scope
   index files under it (the read a known-at replay makes), its rows written and the fold let
-  go before the next. Memory holds one commune, not the province, and the scoring shares no
-  code path with the live routing it is checked against.
+  go before the next, so memory holds one commune, not the province. The index was filled by
+  the same routing as the live folds; the property tests hold both to a fold of the whole log.
 """
 
 from __future__ import annotations
