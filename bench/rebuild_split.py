@@ -25,7 +25,7 @@ from domain.persistence import ledger_env
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
-from projections.rebuild import MODELS, rescore
+from projections.rebuild import MODELS
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import Statement, ViewStore
@@ -44,7 +44,7 @@ def fill_alone(ledger: Ledger, name: str) -> float:
         Runner(ledger, [index], page=10_000).catch_up()
     started = time.perf_counter()
     if isinstance(model, Scores):
-        rescore(ledger, model, head)
+        model.rescore(ledger, head)
     else:
         Runner(ledger, [model], page=10_000).catch_up()
     seconds = time.perf_counter() - started

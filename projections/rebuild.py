@@ -88,17 +88,12 @@ def rebuild(
         digests = _fill_in_processes(ledger, shadows, page, head, progress, workers)
     else:
         Runner(ledger, fills, page=page).catch_up(stop=head, progress=progress)
-        digests = rescore(ledger, scores, head) if scores else None
+        digests = scores.rescore(ledger, head) if scores else None
     if scores is not None:
         if digests is None:
             raise RuntimeError("the scores worker ended without reporting its digests; run the rebuild again")
         check_scores(scores, digests, head)
     return swap_in(store, shadows)
-
-
-def rescore(ledger: Ledger, scores: Scores, head: int) -> Digests:
-    scores.create_tables()
-    return scores.rescore(ledger, LogScopes(scores.store, shadow=True).table("log_scopes"), head)
 
 
 # Below this many events a second process costs more (~1 s to start and import) than it saves.
@@ -198,7 +193,7 @@ def score_shadow(env: dict[str, str], head: int, sender: Any) -> None:
     """A worker process: the shadow scores from the filled index, digests sent back."""
     ledger = Ledger(env=env)
     try:
-        sender.send(rescore(ledger, Scores(ViewStore(ledger.recorder), shadow=True), head))
+        sender.send(Scores(ViewStore(ledger.recorder), shadow=True).rescore(ledger, head))
     finally:
         ledger.close()
 

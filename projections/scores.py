@@ -33,7 +33,7 @@ from domain.cycles import Cycle
 from domain.policy import PolicyParams, ScoringPolicies
 from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable, figures_digest
 from projections.base import Positioned, ReadModel, topics_of
-from projections.log_scopes import CYCLES, indexed_rows, replay_scopes
+from projections.log_scopes import CYCLES, LogScopes, indexed_rows, replay_scopes
 from projections.routing import Route, Router
 from projections.store import Statement, ViewStore
 
@@ -122,15 +122,17 @@ class Scores(ReadModel):
         self.touched, self.unflushed = set(), 0
         return statements
 
-    def rescore(self, ledger: Any, index: str, up_to: int) -> Digests:
+    def rescore(self, ledger: Any, up_to: int) -> Digests:
         """A rebuild's fill: every cycle opened up to `up_to` folded from the events the
-        log-scope `index` (filled up to `up_to`) files under it, the cycle's rows deleted and
+        log-scope index (its shadow, for a shadow; filled up to `up_to`) files under it, the cycle's rows deleted and
         written again in a transaction of its own, then the position recorded. Returns the
         fold's digests, which the rows read back must match before they are swapped in
         (`projections.rebuild.check_scores`).
 
         Nothing is resumed: scoring from the index is a small part of a rebuild, and a killed
         one leaves no position to trust, since each cycle is written on its own."""
+        self.create_tables()
+        index = LogScopes(self.store, shadow=bool(self.suffix)).table("log_scopes")
         registry = ledger.policies()
         digests: Digests = {}
         for row in indexed_rows(ledger.recorder, [CYCLES], up_to, table=index):

@@ -19,7 +19,7 @@ from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
-from projections.rebuild import rebuild, rescore
+from projections.rebuild import rebuild
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
@@ -175,7 +175,7 @@ def test_a_shadow_scored_at_an_earlier_position_is_scored_again_in_full(backend_
         middle = ledger.recorder.max_notification_id() or 0
         store = ViewStore(ledger.recorder)
         Runner(ledger, [LogScopes(store, shadow=True)], page=5).catch_up(stop=middle)
-        rescore(ledger, Scores(store, shadow=True), middle)
+        Scores(store, shadow=True).rescore(ledger, middle)
         assert scores_position(ledger, "scores__shadow") == middle
 
         record_work(ledger, communes[1], returned=True)
