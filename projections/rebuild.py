@@ -145,7 +145,7 @@ def _fill_in_processes(
             while ready and len(running) < workers:
                 name = ready.pop(0)
                 waiting.remove(name)
-                target, args = ((score_shadow, (env, head, sender)) if name == Scores.name
+                target, args = ((score_shadow, (env, head, sender, os.getpid())) if name == Scores.name
                                 else (fill_shadow, (env, name, page, head, os.getpid())))
                 process = context.Process(target=target, args=args, name=f"rebuild {name}")
                 process.start()
@@ -172,28 +172,34 @@ def _fill_in_processes(
     return digests
 
 
-def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> None:
-    """A worker process: one shadow read model caught up to `head`. It stops after the page
-    it is on when the rebuild that started it is gone (killed): a stopped rebuild does no work."""
+def _stop_when_orphaned(name: str, parent: int) -> Progress:
+    """A worker stops after the page (or cycle) it is on when the rebuild that started it is
+    gone (killed): a stopped rebuild does no work."""
 
-    def stop_when_orphaned(_: int, __: int) -> None:
+    def check(_: int, __: int) -> None:
         if os.getppid() != parent:
             raise SystemExit(f"rebuild process {parent} is gone: {name} stops here, resumable")
 
+    return check
+
+
+def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> None:
+    """A worker process: one shadow read model caught up to `head`."""
     ledger = Ledger(env=env)
     try:
         store = ViewStore(ledger.recorder)
         runner = Runner(ledger, [MODELS[name](store, shadow=True)], page=page)
-        runner.catch_up(stop=head, progress=stop_when_orphaned)
+        runner.catch_up(stop=head, progress=_stop_when_orphaned(name, parent))
     finally:
         ledger.close()
 
 
-def score_shadow(env: dict[str, str], head: int, sender: Any) -> None:
+def score_shadow(env: dict[str, str], head: int, sender: Any, parent: int) -> None:
     """A worker process: the shadow scores from the filled index, digests sent back."""
     ledger = Ledger(env=env)
     try:
-        sender.send(Scores(ViewStore(ledger.recorder), shadow=True).rescore(ledger, head))
+        scores = Scores(ViewStore(ledger.recorder), shadow=True)
+        sender.send(scores.rescore(ledger, head, progress=_stop_when_orphaned(scores.name, parent)))
     finally:
         ledger.close()
 

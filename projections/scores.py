@@ -35,6 +35,7 @@ from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable, 
 from projections.base import Positioned, ReadModel, topics_of
 from projections.log_scopes import CYCLES, LogScopes, indexed_rows, replay_scopes
 from projections.routing import Route, Router
+from projections.runner import Progress
 from projections.store import Statement, ViewStore
 
 # What the folds read, and the policies they are priced by: the fold's own list, so the two
@@ -122,7 +123,7 @@ class Scores(ReadModel):
         self.touched, self.unflushed = set(), 0
         return statements
 
-    def rescore(self, ledger: Any, up_to: int) -> Digests:
+    def rescore(self, ledger: Any, up_to: int, progress: Progress | None = None) -> Digests:
         """A rebuild's fill: every cycle opened up to `up_to` folded from the events the
         log-scope index (its shadow, for a shadow; filled up to `up_to`) files under it, the cycle's rows deleted and
         written again in a transaction of its own, then the position recorded. Returns the
@@ -130,13 +131,14 @@ class Scores(ReadModel):
         (`projections.rebuild.check_scores`).
 
         Nothing is resumed: scoring from the index is a small part of a rebuild, and a killed
-        one leaves no position to trust, since each cycle is written on its own."""
+        one leaves no position to trust, since each cycle is written on its own. `progress` hears
+        the position of each cycle's opening once the cycle is written."""
         self.create_tables()
         index = LogScopes(self.store, shadow=bool(self.suffix)).table("log_scopes")
         registry = ledger.policies()
         digests: Digests = {}
-        for row in indexed_rows(ledger.recorder, [CYCLES], up_to, table=index):
-            opened = ledger.decode(row)
+        for opening in indexed_rows(ledger.recorder, [CYCLES], up_to, table=index):
+            opened = ledger.decode(opening)
             cycle_id, version = opened.originator_id, opened.policy_version
             fold = CycleFold(cycle_id)
             for row in indexed_rows(ledger.recorder, replay_scopes(cycle_id, opened.unit_id), up_to, table=index):
@@ -144,6 +146,8 @@ class Scores(ReadModel):
             table = fold.table(registry.get(version).params, version)
             self.store.run(self._changes(None, table, whole=True))
             digests[str(cycle_id)] = (version, table.digest())
+            if progress:
+                progress(opening.id, up_to)
         with self.store.transaction() as cursor:
             self.store.lock_position(cursor, self.tracking_name)
             self.store.reset_tracking(cursor, self.tracking_name, up_to)
