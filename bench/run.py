@@ -1,7 +1,7 @@
 """One command, every figure of issue 7 beside its reference, on SQLite and PostgreSQL.
 
     python -m bench.run --scale quick       # ~2-3 minutes: developers, smoke test
-    python -m bench.run --scale province    # the real thing (40,000 officials): 5+ hours on 2 cores
+    python -m bench.run --scale province    # the real thing (2,500 / 10,000 / 40,000 officials): ~2 h on 2 cores
 
 For each of three scales (1/16, 1/4 and all of the chosen top) and each backend, a fresh database
 is filled by `bench.generate` (through the Ledger's commands, in batches), then measured:
