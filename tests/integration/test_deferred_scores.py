@@ -9,7 +9,10 @@ to a rebuild from zero.
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import date
+
+import pytest
 
 from domain.discipline import SanctionKind
 from domain.ledger import Ledger
@@ -19,7 +22,7 @@ from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild, score_shadow
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
@@ -183,6 +186,31 @@ def test_a_shadow_scored_at_an_earlier_position_is_scored_again_in_full(backend_
             ledger.impose_sanction(c.admin, official_id=c.chairman.official_id, kind=SanctionKind.DEDUCTION,
                                    criterion="unexcused_training_absence", reason="Vắng họp", on=d(12))
         rebuild(ledger, ["scores"], page=5)
+        assert Scores(store).dump() == live_dump(ledger)
+    finally:
+        ledger.close()
+
+
+def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
+    backend_env: dict[str, str]
+) -> None:
+    """A killed rebuild's scores worker does no more work: it stops after one cycle, sends no
+    digests, records no position, and the next rebuild scores every cycle again."""
+    ledger = Ledger(env=backend_env)
+    try:
+        for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
+            record_work(ledger, c, returned=True)
+        head = ledger.recorder.max_notification_id() or 0
+        store = ViewStore(ledger.recorder)
+        Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
+        answer, sender = multiprocessing.Pipe(duplex=False)
+        with pytest.raises(SystemExit, match="is gone: scores stops here"):
+            score_shadow(backend_env, head, sender, parent=-1)  # no process has pid -1
+        assert not answer.poll()
+        assert len(Scores(store, shadow=True).stored_digests()) == 1  # of the two communes' cycles
+        assert scores_position(ledger, "scores__shadow") < head
+
+        rebuild(ledger, ["scores"])
         assert Scores(store).dump() == live_dump(ledger)
     finally:
         ledger.close()
