@@ -33,7 +33,9 @@ from projections.store import Statement, ViewStore
 EVERYONE = "*"
 CYCLES = "cycles"
 TABLE = "kpi_log_scopes"  # the live table, which replays read
-READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)  # what the fold and its pricing read
+# What the folds read, and the policies they are priced by: the fold's own list, so the index,
+# the scores and a replay cannot drift apart.
+READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
 STATEFUL_TOPICS = topics_of(*STATEFUL)
 TOPICS = topics_of(*READS)
 

@@ -27,21 +27,14 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from domain.cycles import Cycle
 from domain.policy import PolicyParams, ScoringPolicies
-from domain.scoring import FOLDED_EVENTS, CycleFold, OfficialScore, ScoreTable, figures_digest
-from projections.base import Positioned, ReadModel, topics_of
-from projections.log_scopes import CYCLES, LogScopes, indexed_rows, replay_scopes
+from domain.scoring import CycleFold, OfficialScore, ScoreTable, figures_digest
+from projections.base import Positioned, ReadModel
+from projections.log_scopes import CYCLES, TOPICS, LogScopes, indexed_rows, replay_scopes
 from projections.routing import Route, Router
 from projections.runner import Progress
 from projections.store import Statement, ViewStore
-
-# What the folds read, and the policies they are priced by: the fold's own list, so the two
-# cannot drift apart.
-READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
-TOPICS = tuple(get_topic(t) for t in READS)
 
 # cycle id -> (the policy version it is scored by, the digest of its table)
 Digests = dict[str, tuple[str, str]]
@@ -78,7 +71,7 @@ class Scores(ReadModel):
         "by_time": ("lineage", "cycle_id, official_id, recorded_at"),
     }
 
-    topics = topics_of(*READS)
+    topics = TOPICS
 
     def __init__(self, store: ViewStore, *, shadow: bool = False, flush_every: int | None = None) -> None:
         """`flush_every=0` reads the touched cycles' tables every page (never defers)."""

@@ -52,8 +52,7 @@ from domain.org import Official
 from domain.persistence import LogRow, log_rows
 from domain.score_lines import event_id_of
 from domain.scoring import CycleFold, OfficialScore, ScoreTable
-from projections.log_scopes import LogScopes, indexed_rows, replay_scopes
-from projections.scores import TOPICS
+from projections.log_scopes import TOPICS, LogScopes, indexed_rows, replay_scopes
 from projections.store import SQLITE_TRACKING_TABLE, TRACKING_TABLE
 from replay.whatif import Stream, build_events, parse_event_ids, parse_proposals
 
