@@ -2,8 +2,8 @@
 
 A replay folds the log up to a position, and the fold ignores every event that is not its
 cycle's; at province scale that is ~99 % of what a full scan decodes. This model writes down,
-for every event the fold reads, the scopes whose replays need it (`projections.routing`, the
-routing the live scores use):
+for every event the fold reads, the scopes whose replays need it, by the routing rules of
+`projections.routing` (which the live scores follow in memory):
 - a cycle id: the cycle's own events;
 - a commune id: the events of everyone ever posted to the commune, from before the posting
   too (rows for a person's earlier events are added when the person arrives);
@@ -13,6 +13,12 @@ routing the live scores use):
 - "cycles": every cycle's opening, so a rebuild finds the cycles to score without a scan.
 So a replay of cycle C of commune U reads the positions under C, U and "*" (`replay.timetravel`).
 The index says only where to look: the replay still reads and decodes the log itself.
+
+What routing has to remember (the cycle of every task, the commune of every unit, where every
+person was ever posted) is kept in two tables beside the index, not in memory, and the rows
+that depend on it are made by INSERT ... SELECT: a province holds hundreds of thousands of
+tasks, and a rebuild's memory must not grow with them. So the model keeps no state between
+pages and needs no warm-up after a restart.
 """
 
 from __future__ import annotations
@@ -23,12 +29,15 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.cycles import Cycle
+from domain.discipline import Sanction
+from domain.org import Unit, UnitKind
 from domain.persistence import LogRow
 from domain.policy import ScoringPolicies
 from domain.scoring import FOLDED_EVENTS
+from domain.tasks import MissedApproval
 from projections.base import Positioned, ReadModel, topics_of
-from projections.routing import STATEFUL, Route, Router
-from projections.store import Statement, ViewStore
+from projections.routing import BY_CYCLE, CYCLE_EVENTS, OFFICIAL_EVENTS, PERSON_EVENTS, UNIT_EVENTS
+from projections.store import Statement
 
 EVERYONE = "*"
 CYCLES = "cycles"
@@ -36,7 +45,6 @@ TABLE = "kpi_log_scopes"  # the live table, which replays read
 # What the folds read, and the policies they are priced by: the fold's own list, so the index,
 # the scores and a replay cannot drift apart.
 READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
-STATEFUL_TOPICS = topics_of(*STATEFUL)
 TOPICS = topics_of(*READS)
 
 
@@ -49,47 +57,89 @@ class LogScopes(ReadModel):
     name = "log_scopes"
     tables: ClassVar[dict[str, str]] = {
         "log_scopes": "scope TEXT, position INTEGER, PRIMARY KEY (scope, position)",
+        # what a later event of an aggregate is filed by: a task's, assessment's or target's
+        # cycle, a sanction's official, a unit's commune
+        "log_scope_owners": "aggregate_id TEXT PRIMARY KEY, owner TEXT",
+        # every commune each person was ever posted to
+        "log_scope_postings": "person TEXT, commune TEXT, PRIMARY KEY (person, commune)",
     }
-    topics = topics_of(*READS)
-
-    def __init__(self, store: ViewStore, *, shadow: bool = False) -> None:
-        super().__init__(store, shadow=shadow)
-        self.forget()
-
-    def forget(self) -> None:
-        self.router: Router[int] = Router()  # keeps a person's positions, never their events
-        self.unread: tuple[Any, int] | None = None
-
-    def warm_up(self, ledger: Any, up_to: int) -> None:
-        """Routing what comes next needs to know who was posted where and which cycle each task
-        is of, up to `up_to`: read back from the log once a new event comes, so a catch-up that
-        finds nothing new (every query command's, mostly) does not read the log for it."""
-        self.unread = (ledger, up_to) if up_to else None
+    topics = TOPICS
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
-        if page and self.unread is not None:
-            ledger, up_to = self.unread
-            for event in ledger.read_events(topics=STATEFUL_TOPICS, up_to=up_to):
-                self.router.route(event, event.notification_id)
-            self.unread = None
+        """Rows whose scope is in the event go in as they are; the rest are looked up in SQL,
+        after the page's own owners and postings are in. Which rows a page adds does not depend
+        on the order they go in: a person's events are filed under every commune the person
+        was ever posted to, earlier ones included, so pages of any size give the same index."""
+        owners: list[tuple[str, str]] = []
+        owned_by_parent: list[tuple[str, str]] = []  # (unit, parent): the parent's commune
+        postings: list[tuple[str, str]] = []  # (person, unit)
         rows: list[tuple[str, int]] = []
+        by_owner: list[tuple[int, str]] = []  # (position, aggregate): filed under its owner
+        by_postings: list[tuple[int, str]] = []  # (position, person): under the person's communes
+        by_owners_postings: list[tuple[int, str]] = []  # (position, sanction): its official's communes
         for position, event in page:
-            if isinstance(event, READS):
-                route = self.router.route(event, position)
-                rows += [(scope, position) for scope in scopes(route)]
+            aggregate = str(event.originator_id)
+            if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
+                rows.append((EVERYONE, position))
+            elif isinstance(event, CYCLE_EVENTS):
+                rows.append((aggregate, position))
                 if isinstance(event, Cycle.CycleOpened):
                     rows.append((CYCLES, position))
-                if route.arriving is not None:
-                    rows += [(str(route.arriving), earlier) for earlier in route.earlier]
-        return [Statement(self.q("INSERT INTO {log_scopes} VALUES (?, ?)"), many=rows)] if rows else []
+            elif isinstance(event, UNIT_EVENTS):
+                rows.append((EVERYONE, position))
+                if isinstance(event, Unit.UnitRegistered):
+                    if event.kind is UnitKind.COMMUNE:
+                        owners.append((aggregate, aggregate))
+                    elif event.parent_id is not None:
+                        owned_by_parent.append((aggregate, str(event.parent_id)))
+            elif isinstance(event, BY_CYCLE):
+                owners.append((aggregate, str(event.cycle_id)))
+                rows.append((str(event.cycle_id), position))
+            elif isinstance(event, Sanction.SanctionRevoked):
+                by_owner.append((position, aggregate))
+                by_owners_postings.append((position, aggregate))
+            elif isinstance(event, PERSON_EVENTS):
+                person = person_of(event)
+                rows.append((person, position))
+                by_postings.append((position, person))
+                if isinstance(event, Sanction.SanctionImposed):
+                    owners.append((aggregate, person))
+                elif isinstance(event, OFFICIAL_EVENTS):
+                    postings.append((person, str(event.unit_id)))
+            else:
+                by_owner.append((position, aggregate))
+        return [
+            Statement(sql, many=many)
+            for sql, many in (
+                (self.q("INSERT INTO {log_scope_owners} VALUES (?, ?)"), owners),
+                # in log order, so a unit whose parent came earlier in the page finds it
+                (self.q("INSERT INTO {log_scope_owners} SELECT ?, owner FROM {log_scope_owners} "
+                        "WHERE aggregate_id = ?"), owned_by_parent),
+                (self.q("INSERT INTO {log_scope_postings} SELECT ?, owner FROM {log_scope_owners} "
+                        "WHERE aggregate_id = ? ON CONFLICT DO NOTHING"), postings),
+                (self.q("INSERT INTO {log_scopes} VALUES (?, ?)"), rows),
+                (self.q("INSERT INTO {log_scopes} SELECT owner, ? FROM {log_scope_owners} "
+                        "WHERE aggregate_id = ?"), by_owner),
+                (self.q("INSERT INTO {log_scopes} SELECT commune, ? FROM {log_scope_postings} "
+                        "WHERE person = ?"), by_postings),
+                (self.q("INSERT INTO {log_scopes} SELECT p.commune, ? FROM {log_scope_owners} o "
+                        "JOIN {log_scope_postings} p ON p.person = o.owner WHERE o.aggregate_id = ?"),
+                 by_owners_postings),
+                # a newcomer brings his past: everything filed under him, under his new commune
+                (self.q("INSERT INTO {log_scopes} SELECT o.owner, s.position FROM {log_scope_owners} o "
+                        "JOIN {log_scopes} s ON s.scope = ? WHERE o.aggregate_id = ? ON CONFLICT DO NOTHING"),
+                 [(person, unit) for person, unit in postings]),
+            )
+            if many
+        ]
 
 
-def scopes(route: Route[int]) -> list[str]:
-    if route.everyone:
-        return [EVERYONE]
-    if route.person is not None:
-        return [str(route.person), *map(str, route.communes)]
-    return [] if route.cycle is None else [str(route.cycle)]
+def person_of(event: Any) -> str:
+    if isinstance(event, Sanction.SanctionImposed):
+        return str(event.official_id)
+    if isinstance(event, MissedApproval.ApprovalDeadlineMissed):
+        return str(event.approver_id)
+    return str(event.originator_id)
 
 
 def indexed_rows(

@@ -1,9 +1,11 @@
-"""Which cycles need an event: one routing for the live scores' folds and the replay index.
+"""Which cycles need an event: the routing rules of the live scores' folds and the replay index.
 
-`projections.scores` feeds each cycle's fold only the events routed to it; `projections.log_scopes`
-writes the same routing down so a known-at replay reads only what its cycle needs. One router,
-so the two cannot drift apart. Routing only ever leaves events out, and every fold ignores events
-that are not its own (`domain.scoring.CycleFold`), so what it must never leave out is:
+`projections.scores` feeds each cycle's fold only the events routed to it, by the `Router` here;
+`projections.log_scopes` writes the same rules down, in SQL, so a known-at replay reads only what
+its cycle needs (and a rebuild's memory does not grow with the province). The event classes
+below are the one list both follow; the property tests hold both to a fold of the whole log.
+Routing only ever leaves events out, and every fold ignores events that are not its own
+(`domain.scoring.CycleFold`), so what it must never leave out is:
 - a cycle's own events: its opening, closing and reopening, and every event of the tasks,
   conduct assessments and targets created for it (their later events name no cycle, so the
   aggregate's first event decides);
@@ -12,8 +14,8 @@ that are not its own (`domain.scoring.CycleFold`), so what it must never leave o
   cycle's roster is whoever its commune had on its dates, with their whole history;
 - units' events and policy publications, for every cycle, including cycles opened later.
 
-`K` is what a caller keeps of a person's events, to hand a commune the person joins later:
-Scores keeps the events themselves (to feed the folds), the index only their log positions.
+`K` is what the router keeps of a person's events, to hand a commune the person joins later:
+Scores keeps the events themselves, to feed the folds.
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ PERSON_EVENTS = (
 CYCLE_EVENTS = (Cycle.CycleOpened, Cycle.CycleClosed, Cycle.CycleReopened)
 # The first events of aggregates that belong to one cycle, which they name.
 BY_CYCLE = (Task.TaskAssigned, ConductAssessment.ConductAssessmentStarted, Target.TargetSet)
-# All a restarted router must see again to route what comes next as before.
-STATEFUL = (Unit.UnitRegistered, *BY_CYCLE, *PERSON_EVENTS)
 
 
 @dataclass(frozen=True)
