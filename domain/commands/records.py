@@ -34,6 +34,7 @@ class RecordCommands(LedgerCore):
             owner = official_id or actor.official_id
             if owner != actor.official_id:
                 raise NotAuthorised("official_id", "an official logs only their own diary")
+            self.prefetch(owner, cycle_id, diary_day_id(owner, on))
             official = self.get_official(owner, "actor")
             cycle = self.get_cycle(cycle_id)
             cycle.check_open()

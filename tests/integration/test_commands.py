@@ -957,6 +957,23 @@ def test_an_unknown_official_cannot_log_work(ledger: Ledger, c: Commune) -> None
         log(ledger, c, STRANGER, "8")
 
 
+def test_what_a_refused_diary_entry_read_ahead_never_serves_a_later_command(
+    ledger: Ledger, c: Commune
+) -> None:
+    """A diary entry reads its official, cycle and day in one query before checking any of
+    them. Refused, it must leave nothing behind: a later command would act on a stale cycle,
+    here one that another process has closed since."""
+    with refused(ledger, NotFound, "actor"):
+        log(ledger, c, STRANGER, "8")
+    elsewhere = Ledger(env=ledger.env)
+    try:
+        elsewhere.close_cycle(c.admin, cycle_id=c.cycle_id, on=d(17))
+    finally:
+        elsewhere.close()
+    with refused(ledger, Conflict, "cycle_id"):  # already closed; not "the records changed"
+        ledger.close_cycle(c.admin, cycle_id=c.cycle_id, on=d(18))
+
+
 @pytest.mark.parametrize(
     ("hours", "terms", "error", "field"),
     [
