@@ -134,9 +134,9 @@ class LedgerCore(Application[UUID]):
 
     def prefetch(self, *aggregate_ids: UUID) -> None:
         """Read the aggregates a command is about to load in one query, not one each: logging
-        a diary entry checks the official, the cycle and the day, and three reads (each a query
-        and a transaction of its own) made it a third slower than the library's one get and
-        save. The command's next loads take them from here; nothing outlives the command."""
+        a diary entry, the commonest command by far, checks the official, the cycle and the day,
+        and the library reads each in a query and a transaction of its own. The command's next
+        loads take them from here; nothing outlives the command."""
         wanted = [i for i in dict.fromkeys(aggregate_ids) if self._batch is None or i not in self._batch]
         if len(wanted) < 2:
             return
