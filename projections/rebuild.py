@@ -178,7 +178,9 @@ def _stop_when_orphaned(name: str, parent: int) -> Progress:
 
     def check(_: int, __: int) -> None:
         if os.getppid() != parent:
-            raise SystemExit(f"rebuild process {parent} is gone: {name} stops here, resumable")
+            after = ("the next rebuild scores every cycle again" if name == Scores.name
+                     else "the next rebuild resumes from here")
+            raise SystemExit(f"rebuild process {parent} is gone: {name} stops here; {after}")
 
     return check
 

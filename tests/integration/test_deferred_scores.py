@@ -204,7 +204,7 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
         store = ViewStore(ledger.recorder)
         Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
         answer, sender = multiprocessing.Pipe(duplex=False)
-        with pytest.raises(SystemExit, match="is gone: scores stops here"):
+        with pytest.raises(SystemExit, match="is gone: scores stops here; the next rebuild scores every cycle again"):
             score_shadow(backend_env, head, sender, parent=-1)  # no process has pid -1
         assert not answer.poll()
         assert len(Scores(store, shadow=True).stored_digests()) == 1  # of the two communes' cycles
