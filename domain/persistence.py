@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -173,8 +173,8 @@ def stored_streams(recorder: Any, ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
         # A read on its own, as the library's select_events: no BEGIN and ROLLBACK round trips.
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(sql, (list(ids),), prepare=True)
-            found = [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-                     for r in cursor.fetchall()]
+            found = [StoredEvent(UUID(str(r["originator_id"])), r["originator_version"], r["topic"],
+                                 bytes(r["state"])) for r in cursor.fetchall()]  # str(): a text-id table too
     else:
         sql = (
             f"SELECT originator_id, originator_version, topic, state FROM {table} "
@@ -186,7 +186,7 @@ def stored_streams(recorder: Any, ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
                      for r in cursor.fetchall()]
     streams: dict[UUID, list[Any]] = {i: [] for i in ids}
     for stored in found:
-        streams[UUID(str(stored.originator_id))].append(stored)  # text ids on a text-id table
+        streams[cast(UUID, stored.originator_id)].append(stored)  # both branches made it a UUID
     return streams
 
 

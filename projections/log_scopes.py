@@ -128,7 +128,7 @@ class LogScopes(ReadModel):
                 # a newcomer brings his past: everything filed under him, under his new commune
                 (self.q("INSERT INTO {log_scopes} SELECT o.owner, s.position FROM {log_scope_owners} o "
                         "JOIN {log_scopes} s ON s.scope = ? WHERE o.aggregate_id = ? ON CONFLICT DO NOTHING"),
-                 [(person, unit) for person, unit in postings]),
+                 postings),
             )
             if many
         ]

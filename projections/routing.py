@@ -14,15 +14,14 @@ Routing only ever leaves events out, and every fold ignores events that are not 
   cycle's roster is whoever its commune had on its dates, with their whole history;
 - units' events and policy publications, for every cycle, including cycles opened later.
 
-`K` is what the router keeps of a person's events, to hand a commune the person joins later:
-Scores keeps the events themselves, to feed the folds.
+The router keeps a person's events, to hand a commune the person joins later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from uuid import UUID
 
 from domain.cycles import Cycle
@@ -31,8 +30,6 @@ from domain.org import Official, Unit, UnitKind
 from domain.policy import ScoringPolicies
 from domain.targets import Target
 from domain.tasks import MissedApproval, Task
-
-K = TypeVar("K")
 
 UNIT_EVENTS = (Unit.UnitRegistered, Unit.LeaderAppointed, Unit.LeaderRelieved)
 OFFICIAL_EVENTS = (Official.OfficialEnrolled, Official.OfficialTransferred)
@@ -47,7 +44,7 @@ BY_CYCLE = (Task.TaskAssigned, ConductAssessment.ConductAssessmentStarted, Targe
 
 
 @dataclass(frozen=True)
-class Route(Generic[K]):
+class Route:
     """Who needs one event; at most one of `everyone`, `cycle` and `person` is set."""
 
     everyone: bool = False  # units' events, policies: every cycle, opened now or later
@@ -56,19 +53,19 @@ class Route(Generic[K]):
     person: UUID | None = None  # whose event it is
     communes: tuple[UUID, ...] = ()  # ... every commune that person was ever posted to
     arriving: UUID | None = None  # ... the one this event first posts them to, if it does,
-    earlier: tuple[K, ...] = ()  # ... which now needs their earlier events too
+    earlier: tuple[Any, ...] = ()  # ... which now needs their earlier events too
 
 
-class Router(Generic[K]):
+class Router:
     def __init__(self) -> None:
         self.commune_of_unit: dict[UUID, UUID] = {}
         self.cycle_of: dict[UUID, UUID] = {}  # task, assessment or target -> its cycle
-        self.kept: dict[UUID, list[K]] = {}  # person -> what was kept of their events, in order
+        self.kept: dict[UUID, list[Any]] = {}  # person -> their events, in order
         self.communes_of: dict[UUID, set[UUID]] = {}  # person -> communes ever posted to
         self.sanction_owner: dict[UUID, UUID] = {}
 
-    def route(self, event: Any, keep: K) -> Route[K]:
-        """Who needs `event`; `keep` is what to keep of it if it is a person's."""
+    def route(self, event: Any) -> Route:
+        """Who needs `event` (kept, if it is a person's)."""
         if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
             return Route(everyone=True)
         if isinstance(event, CYCLE_EVENTS):
@@ -76,20 +73,20 @@ class Router(Generic[K]):
         if isinstance(event, UNIT_EVENTS):
             return self._unit(event)
         if isinstance(event, PERSON_EVENTS):
-            return self._person(event, keep)
+            return self._person(event)
         if isinstance(event, BY_CYCLE):
             self.cycle_of[event.originator_id] = event.cycle_id
             return Route(cycle=event.cycle_id)
         return Route(cycle=self.cycle_of.get(event.originator_id))
 
-    def kept_for(self, commune: UUID) -> Iterator[K]:
-        """What was kept of the events of everyone ever posted to `commune`, person by person:
+    def kept_for(self, commune: UUID) -> Iterator[Any]:
+        """The events of everyone ever posted to `commune`, person by person:
         what a cycle of that commune opened now needs of the past."""
         for person, communes in self.communes_of.items():
             if commune in communes:
                 yield from self.kept[person]
 
-    def _unit(self, event: Any) -> Route[K]:
+    def _unit(self, event: Any) -> Route:
         if isinstance(event, Unit.UnitRegistered):
             commune = event.originator_id if event.kind is UnitKind.COMMUNE else (
                 self.commune_of_unit.get(event.parent_id) if event.parent_id else None)
@@ -97,7 +94,7 @@ class Router(Generic[K]):
                 self.commune_of_unit[event.originator_id] = commune
         return Route(everyone=True, commune=self.commune_of_unit.get(event.originator_id))
 
-    def _person(self, event: Any, keep: K) -> Route[K]:
+    def _person(self, event: Any) -> Route:
         if isinstance(event, Sanction.SanctionImposed):
             self.sanction_owner[event.originator_id] = event.official_id
             person = event.official_id
@@ -108,7 +105,7 @@ class Router(Generic[K]):
         else:
             person = event.originator_id
         history = self.kept.setdefault(person, [])
-        history.append(keep)
+        history.append(event)
         communes = self.communes_of.setdefault(person, set())
         arriving = self.commune_of_unit.get(event.unit_id) if isinstance(event, OFFICIAL_EVENTS) else None
         if arriving is None or arriving in communes:

@@ -89,7 +89,7 @@ class Scores(ReadModel):
         # router keeps them) only to the folds of communes the person was ever posted to, since
         # a roster holds nobody else. Without this, every table read-out would walk a whole
         # province's officials.
-        self.router: Router[Any] = Router()
+        self.router = Router()
         self.unit_events: list[Any] = []
         self.cycles_of: dict[UUID, list[UUID]] = {}  # commune -> its cycles
         self.policies: dict[str, PolicyParams] = {}
@@ -166,7 +166,7 @@ class Scores(ReadModel):
         if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
             self.policies[event.version] = event.params
             return set()
-        route = self.router.route(event, event)
+        route = self.router.route(event)
         if isinstance(event, Cycle.CycleOpened):
             return self._open(event)
         if route.everyone:
@@ -197,7 +197,7 @@ class Scores(ReadModel):
         self.cycles_of.setdefault(event.unit_id, []).append(event.originator_id)
         return {event.originator_id}
 
-    def _feed_unit(self, event: Any, route: Route[Any]) -> set[UUID]:
+    def _feed_unit(self, event: Any, route: Route) -> set[UUID]:
         self.unit_events.append(event)
         for fold in self.folds.values():
             fold.apply(event)
