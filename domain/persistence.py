@@ -156,6 +156,11 @@ def log_rows(
         return [LogRow(r[0], UUID(r[1]), r[2], r[3], r[4]) for r in cursor.fetchall()]
 
 
+def with_id(row: LogRow) -> LogRow:
+    """A row read with `ids=False`, its originator id parsed (for a typed decode)."""
+    return row if isinstance(row.originator_id, UUID) else row._replace(originator_id=UUID(row.originator_id))
+
+
 def stored_streams(recorder: Any, ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
     """The stored events of several aggregates in one query, each stream in version order (the
     library's `select_events` reads one aggregate per query and per transaction)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,10 +69,9 @@ def rebuild(
     """Resumes a killed rebuild from its shadow tables; `restart` discards them first (after
     the projection code changed, say, when the shadow's rows are no longer worth keeping).
 
-    With `workers` > 1 each read model is filled by a process of its own, reading only its own
-    topics, and the scores by one more once the index is filled: the models share nothing but
-    the log, and one core cannot keep up with a province. The check and the swap stay here,
-    after all of them.
+    With `workers` > 1 the read models are filled by that many processes (one core cannot keep
+    up with a province), the scores after the index in the same process; the models share
+    nothing but the log. The check and the swap stay here, after all of them.
     """
     store = ViewStore(ledger.recorder)
     shadows = [cls(store, shadow=True) for cls in select(names)]
@@ -112,47 +112,66 @@ def _on_disk(ledger: Ledger) -> bool:
     return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
 
 
-# Rough share of a rebuild's work, so the longest chains start first when there are fewer
-# workers; the index carries the scores that wait for it.
-WEIGHT = {"diary": 4, "log_scopes": 4, "scores": 2, "approvals": 1}
-AFTER = {"scores": "log_scopes"}  # a job waits until this one is done
+def chains(names: Sequence[str], workers: int) -> list[list[str]]:
+    """What each worker process fills before it scores: the diary alone (two thirds of the log,
+    read by no other model), the other models together (one read of the rest of the log, each
+    event decoded once, where separate processes would each scan all of it). With scores, every
+    worker goes on to score cycles once the index is filled, so a worker beyond these fills
+    only scores."""
+    fills = [name for name in names if name != Scores.name]
+    found = [group for group in ([n for n in fills if n == Diary.name], [n for n in fills if n != Diary.name])
+             if group]
+    if Scores.name in names:
+        found += [[] for _ in range(workers - len(found))]
+    return found
+
+
+@dataclass
+class Scoring:
+    """What the workers share to score the cycles between them."""
+
+    digests: Any  # a queue: each worker's digests, of the cycles it scored
+    taken: Any  # a shared counter: the number of the next cycle not yet taken
+    index_filled: Any  # an event: set once the index is filled to the head
+
+    def take(self) -> int:
+        with self.taken.get_lock():
+            number: int = self.taken.value
+            self.taken.value += 1
+        return number
 
 
 def _fill_in_processes(
     ledger: Ledger, shadows: Sequence[ReadModel], page: int, head: int, progress: Progress | None,
     workers: int,
 ) -> Digests | None:
-    """Fill each shadow up to `head` in a process of its own, the heaviest first, the scores
-    once the index is filled; report the mean position; return the scores' digests.
+    """Fill the shadows up to `head` in `workers` processes (`chains`), which then score the
+    cycles between them; report the mean position; return the scores' digests.
 
-    One process per job, started when a slot is free and ended when its job is done: no idle
-    pool is left behind if this process is killed (a working one stops after its page).
+    Each process ends when its work is done: no idle pool is left behind if this process is
+    killed (a working one stops after its page or cycle).
     """
-    # The parent made the tables; workers creating them again at once race in PostgreSQL's
-    # catalog ("tuple concurrently updated").
+    # The parent made the library's tables; workers creating them again at once race in
+    # PostgreSQL's catalog ("tuple concurrently updated").
     env = {**ledger.env, "CREATE_TABLE": "n"}
     # SQLite has one writer: the other workers wait for a page's commit rather than fail.
     env.setdefault("SQLITE_LOCK_TIMEOUT", "300")
-    waiting = sorted((s.name for s in shadows), key=lambda name: WEIGHT.get(name, 0), reverse=True)
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
-    answer, sender = context.Pipe(duplex=False)
-    digests: Digests | None = None
-    running: list[Any] = []
+    scoring = any(s.name == Scores.name for s in shadows)
+    shared = Scoring(context.Queue(), context.Value("q", 0), context.Event())
+    running = [
+        context.Process(target=fill_chain, args=(env, chain, scoring, page, head, shared, os.getpid()),
+                        name=f"rebuild {', '.join(chain) or 'scores'}")
+        for chain in chains([s.name for s in shadows], workers)
+    ]
+    digests: Digests = {}
+    reports = len(running) if scoring else 0  # one from each worker, of the cycles it scored
     try:
-        while waiting or running:
-            busy = waiting + [p.name.removeprefix("rebuild ") for p in running]
-            ready = [name for name in waiting if AFTER.get(name) not in busy]
-            while ready and len(running) < workers:
-                name = ready.pop(0)
-                waiting.remove(name)
-                target, args = ((score_shadow, (env, head, sender, os.getpid())) if name == Scores.name
-                                else (fill_shadow, (env, name, page, head, os.getpid())))
-                process = context.Process(target=target, args=args, name=f"rebuild {name}")
-                process.start()
-                running.append(process)
+        for process in running:
+            process.start()
+        while running:
             running[0].join(timeout=0.5)
-            if answer.poll():
-                digests = answer.recv()
+            reports -= _collect(shared.digests, digests)
             for process in [p for p in running if not p.is_alive()]:
                 running.remove(process)
                 if process.exitcode != 0:
@@ -161,47 +180,60 @@ def _fill_in_processes(
             if progress:
                 reached = [head if s.position() >= head else s.position() for s in shadows]
                 progress(sum(reached) // len(reached), head)
-        if digests is None and answer.poll(timeout=5):
-            digests = answer.recv()
+        for _ in range(reports):
+            digests.update(shared.digests.get(timeout=5))
+    except queue.Empty:
+        return None  # a worker ended without reporting: the caller says so
     finally:
         for process in running:  # only after a failure: the others' work is resumable
             process.terminate()
             process.join()
-        answer.close()
-        sender.close()
-    return digests
+    return digests if scoring else None
 
 
-def _stop_when_orphaned(name: str, parent: int) -> Progress:
+def _collect(reports: Any, into: Digests) -> int:
+    """The reports waiting now (a worker's exit waits until its report is read)."""
+    found = 0
+    while True:
+        try:
+            into.update(reports.get_nowait())
+        except queue.Empty:
+            return found
+        found += 1
+
+
+def _stop_when_orphaned(names: Sequence[str], parent: int) -> Progress:
     """A worker stops after the page (or cycle) it is on when the rebuild that started it is
     gone (killed): a stopped rebuild does no work."""
 
     def check(_: int, __: int) -> None:
         if os.getppid() != parent:
-            after = ("the next rebuild scores every cycle again" if name == Scores.name
+            after = ("the next rebuild scores every cycle again" if Scores.name in names
                      else "the next rebuild resumes from here")
-            raise SystemExit(f"rebuild process {parent} is gone: {name} stops here; {after}")
+            raise SystemExit(f"rebuild process {parent} is gone: {', '.join(names)} stops here; {after}")
 
     return check
 
 
-def fill_shadow(env: dict[str, str], name: str, page: int, head: int, parent: int) -> None:
-    """A worker process: one shadow read model caught up to `head`."""
+def fill_chain(
+    env: dict[str, str], names: Sequence[str], scoring: bool, page: int, head: int, shared: Scoring, parent: int
+) -> None:
+    """A worker process: its shadows caught up to `head` by one runner; then, if `scoring`, the
+    cycles it takes scored from the filled index (waiting for it), their digests sent back."""
     ledger = Ledger(env=env)
     try:
         store = ViewStore(ledger.recorder)
-        runner = Runner(ledger, [MODELS[name](store, shadow=True)], page=page)
-        runner.catch_up(stop=head, progress=_stop_when_orphaned(name, parent))
-    finally:
-        ledger.close()
-
-
-def score_shadow(env: dict[str, str], head: int, sender: Any, parent: int) -> None:
-    """A worker process: the shadow scores from the filled index, digests sent back."""
-    ledger = Ledger(env=env)
-    try:
-        scores = Scores(ViewStore(ledger.recorder), shadow=True)
-        sender.send(scores.rescore(ledger, head, progress=_stop_when_orphaned(scores.name, parent)))
+        if names:
+            runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page)
+            runner.catch_up(stop=head, progress=_stop_when_orphaned(names, parent))
+        if LogScopes.name in names:
+            shared.index_filled.set()
+        if scoring:
+            stop = _stop_when_orphaned([Scores.name], parent)
+            while not shared.index_filled.wait(timeout=1):
+                stop(0, head)
+            scores = Scores(store, shadow=True)
+            shared.digests.put(scores.rescore(ledger, head, progress=stop, take=shared.take))
     finally:
         ledger.close()
 

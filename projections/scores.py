@@ -21,9 +21,10 @@ property tests hold them to it):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import count
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -116,7 +117,9 @@ class Scores(ReadModel):
         self.touched, self.unflushed = set(), 0
         return statements
 
-    def rescore(self, ledger: Any, up_to: int, progress: Progress | None = None) -> Digests:
+    def rescore(
+        self, ledger: Any, up_to: int, progress: Progress | None = None, take: Callable[[], int] | None = None
+    ) -> Digests:
         """A rebuild's fill: every cycle opened up to `up_to` folded from the events the
         log-scope index (its shadow, for a shadow; filled up to `up_to`) files under it, the cycle's rows deleted and
         written again in a transaction of its own, then the position recorded. Returns the
@@ -125,12 +128,21 @@ class Scores(ReadModel):
 
         Nothing is resumed: scoring from the index is a small part of a rebuild, and a killed
         one leaves no position to trust, since each cycle is written on its own. `progress` hears
-        the position of each cycle's opening once the cycle is written."""
+        the position of each cycle's opening once the cycle is written.
+
+        `take` hands out the cycles' numbers (in log order) this call scores, one at a time, so
+        several processes can share the cycles, each taking the next one not yet taken; the
+        digests returned are of those cycles. By default it scores them all."""
         self.create_tables()
         index = LogScopes(self.store, shadow=bool(self.suffix)).table("log_scopes")
         registry = ledger.policies()
         digests: Digests = {}
-        for opening in indexed_rows(ledger.recorder, [CYCLES], up_to, table=index):
+        take = take or count().__next__
+        mine = take()
+        for number, opening in enumerate(indexed_rows(ledger.recorder, [CYCLES], up_to, table=index)):
+            if number != mine:
+                continue
+            mine = take()
             opened = ledger.decode(opening)
             cycle_id, version = opened.originator_id, opened.policy_version
             fold = CycleFold(cycle_id)

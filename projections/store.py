@@ -86,7 +86,12 @@ class ViewStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
+        """On SQLite, dropped and deleted rows are not overwritten with zeros page by page (the
+        default of Debian's SQLite): a view holds nothing the log beside it does not, and zeroing
+        the tables a rebuild drops doubled the time of its swap."""
         with self.datastore.transaction(commit=True) as cursor:
+            if not self.is_postgres:
+                cursor.execute("PRAGMA secure_delete = FAST")
             yield cursor
 
     def execute(self, cursor: Any, statements: Iterable[Statement]) -> None:

@@ -22,7 +22,7 @@ from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
-from projections.rebuild import rebuild, score_shadow
+from projections.rebuild import Scoring, check_scores, fill_chain, rebuild
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
@@ -146,6 +146,10 @@ def scores_position(ledger: Ledger, name: str) -> int:
     return ViewStore(ledger.recorder).position(name)
 
 
+def sharing() -> Scoring:
+    return Scoring(multiprocessing.Queue(), multiprocessing.Value("q", 0), multiprocessing.Event())
+
+
 def live_dump(ledger: Ledger) -> dict[str, list[str]]:
     """The live scores caught up from zero, flushing every few events."""
     live = Scores(ViewStore(ledger.recorder), flush_every=4)
@@ -164,6 +168,32 @@ def test_a_rebuild_of_scores_rebuilds_the_index_and_scores_every_cycle_to_the_ro
         done = rebuild(ledger, ["scores"])
         assert {r.name: r.position for r in done} == {"scores": head, "log_scopes": head}
         assert Scores(ViewStore(ledger.recorder)).dump() == live_dump(ledger)
+    finally:
+        ledger.close()
+
+
+def test_scorers_sharing_the_cycles_each_score_only_those_they_take_and_together_all_of_them(
+    backend_env: dict[str, str]
+) -> None:
+    """What two rebuild workers do when each takes one commune's cycle: the cycles written and
+    the digests reported add up to a rebuild's, and pass its check."""
+    ledger = Ledger(env=backend_env)
+    try:
+        for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
+            record_work(ledger, c, returned=True)
+        head = ledger.recorder.max_notification_id() or 0
+        store = ViewStore(ledger.recorder)
+        Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
+        shadow = Scores(store, shadow=True)
+        second = shadow.rescore(ledger, head, take=iter([1, 2]).__next__)
+        assert len(second) == 1 and len(shadow.stored_digests()) == 1
+        first = shadow.rescore(ledger, head, take=iter([0, 2]).__next__)
+        assert first.keys().isdisjoint(second.keys())
+        check_scores(shadow, first | second, head)
+        assert first | second == Scores(store, shadow=True).rescore(ledger, head)
+
+        rebuild(ledger, ["scores"], workers=2)
+        assert Scores(store).dump() == live_dump(ledger)
     finally:
         ledger.close()
 
@@ -203,14 +233,39 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
         head = ledger.recorder.max_notification_id() or 0
         store = ViewStore(ledger.recorder)
         Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
-        answer, sender = multiprocessing.Pipe(duplex=False)
+        shared = sharing()
+        shared.index_filled.set()
         with pytest.raises(SystemExit, match="is gone: scores stops here; the next rebuild scores every cycle again"):
-            score_shadow(backend_env, head, sender, parent=-1)  # no process has pid -1
-        assert not answer.poll()
+            fill_chain(backend_env, [], True, 50, head, shared, parent=-1)  # no process has pid -1
+        assert shared.digests.empty()
         assert len(Scores(store, shadow=True).stored_digests()) == 1  # of the two communes' cycles
         assert scores_position(ledger, "scores__shadow") < head
 
         rebuild(ledger, ["scores"])
         assert Scores(store).dump() == live_dump(ledger)
+    finally:
+        ledger.close()
+
+
+def test_an_index_worker_whose_rebuild_is_gone_stops_after_its_first_page_and_never_scores(
+    backend_env: dict[str, str]
+) -> None:
+    """A worker filling the index and then the scores, orphaned: the index stops after one page
+    (kept, so the next rebuild resumes it), the scores never start."""
+    ledger = Ledger(env=backend_env)
+    try:
+        build_commune(ledger)
+        head = ledger.recorder.max_notification_id() or 0
+        index = LogScopes(ViewStore(ledger.recorder), shadow=True)
+        index.create_tables()
+        shared = sharing()
+        with pytest.raises(SystemExit, match="is gone: log_scopes stops here; the next rebuild resumes from here"):
+            fill_chain(backend_env, ["log_scopes"], True, 10, head, shared, parent=-1)
+        assert shared.digests.empty() and not shared.index_filled.is_set()
+        assert index.position() < head
+        assert scores_position(ledger, "scores__shadow") == 0
+
+        rebuild(ledger, ["scores"])
+        assert Scores(ViewStore(ledger.recorder)).dump() == live_dump(ledger)
     finally:
         ledger.close()

@@ -1,0 +1,24 @@
+"""How a rebuild shares its models out among worker processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from projections.rebuild import MODELS, chains
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_every_model_is_filled_once_and_every_worker_scores(workers: int) -> None:
+    """The scores are filled by every worker (sharing the cycles), the others by exactly one."""
+    found = chains(list(MODELS), workers)
+    assert len(found) == workers
+    assert sorted(name for chain in found for name in chain) == sorted(set(MODELS) - {"scores"})
+
+
+def test_the_diary_is_read_apart_from_the_models_that_share_the_rest_of_the_log() -> None:
+    assert chains(list(MODELS), 2) == [["diary"], ["accountability", "approvals", "log_scopes"]]
+
+
+def test_a_rebuild_of_some_models_makes_no_process_for_the_others() -> None:
+    assert chains(["diary", "approvals"], 4) == [["diary"], ["approvals"]]
+    assert chains(["scores", "log_scopes"], 2) == [["log_scopes"], []]
