@@ -69,15 +69,18 @@ class Diary(ReadModel):
     topics = tuple(reads_as)
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
-        days: dict[tuple[str, str], tuple[int, list[tuple[object, ...]]]] = {}
+        days: dict[tuple[str, str], list[Any]] = {}  # (official, day) -> [last position, entries]
         voids: list[tuple[object, ...]] = []
         for position, e in page:
             key = (e.official_id, e.occurred_on)
             if isinstance(e, Logged):
-                entries = days[key][1] if key in days else []
-                entries.append((e.entry_no, e.hours, e.task_id, e.duty, e.products, e.description,
-                                e.timestamp, position))
-                days[key] = (position, entries)
+                entry = (e.entry_no, e.hours, e.task_id, e.duty, e.products, e.description, e.timestamp, position)
+                day = days.get(key)
+                if day is None:
+                    days[key] = [position, [entry]]
+                else:
+                    day[0] = position
+                    day[1].append(entry)
             else:
                 voids.append((*key, e.entry_no, e.reason, position))
         out = []

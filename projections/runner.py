@@ -68,6 +68,9 @@ class Runner:
         applied = 0
         start = min(self.fed.values()) + 1
         self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
+        mapper = cast(TypedMsgspecMapper[Any], self.ledger.mapper)
+        self.readers = {m.tracking_name: {t: mapper.fields_reader(t, into) for t, into in m.reads_as.items()}
+                        for m in self.models}
         wanted = self._wanted()
         decoded = self._decoded()
         decode = self.ledger.decode
@@ -114,8 +117,8 @@ class Runner:
         """The part of the page this model has not seen, of the event classes it reads."""
         topics = self.reads[model.tracking_name]
         if model.reads_as:
-            into, fields = model.reads_as, cast(TypedMsgspecMapper[Any], self.ledger.mapper).decode_fields
-            return [(i, fields(r, into[r.topic]) if r.topic in into else e) for i, e, r in page
+            readers = self.readers[model.tracking_name]
+            return [(i, readers[r.topic](r) if r.topic in readers else e) for i, e, r in page
                     if i > fed and (topics is None or r.topic in topics)]
         return [(i, e) for i, e, r in page if i > fed and (topics is None or r.topic in topics)]
 

@@ -335,6 +335,7 @@ def test_decode_fields_gives_the_json_values_of_the_typed_event_even_through_cip
         fields = mapper.decode_fields(stored, SampleFields)
         assert fields == SampleFields(due_on="2025-01-02", amount="7.50", note=None, ref=str(ref))
         assert fields == fields_of(mapper.to_domain_event(stored), SampleFields)
+        assert mapper.fields_reader(stored.topic, SampleFields)(stored) == fields
 
 
 def test_decode_fields_of_an_old_class_version_goes_through_the_upcaster() -> None:
@@ -347,3 +348,6 @@ def test_decode_fields_of_an_old_class_version_goes_through_the_upcaster() -> No
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode())
     assert mapper.decode_fields(v1, VersionedFields) == VersionedFields(on="2025-05-01", hours="8")
     assert mapper.decode_fields(stored, VersionedFields).hours == "7.5"
+    read = mapper.fields_reader(stored.topic, VersionedFields)  # what a runner reads them with
+    assert read(v1) == VersionedFields(on="2025-05-01", hours="8")
+    assert read(stored).hours == "7.5"
