@@ -76,7 +76,7 @@ class ReadModel(Projection[TrackingRecorder]):
         if self.store.missing(self.table(name) for name in self.tables) and self.position():
             with self.store.transaction() as cursor:
                 self.store.lock_position(cursor, self.tracking_name)
-                self.store.execute(cursor, self.drop_tables())
+                self.store.drop(cursor, self.drop_tables())
                 self.store.reset_tracking(cursor, self.tracking_name, None)
         self.store.run_ddl(self.create_statements())
 

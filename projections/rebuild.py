@@ -70,8 +70,8 @@ def rebuild(
     the projection code changed, say, when the shadow's rows are no longer worth keeping).
 
     With `workers` > 1 the read models are filled by that many processes (one core cannot keep
-    up with a province), the scores after the index in the same process; the models share
-    nothing but the log. The check and the swap stay here, after all of them.
+    up with a province), which then share the scoring of the cycles once the index is filled
+    (`chains`). The check and the swap stay here, after all of them.
     """
     store = ViewStore(ledger.recorder)
     shadows = [cls(store, shadow=True) for cls in select(names)]
@@ -79,7 +79,7 @@ def rebuild(
         with store.transaction() as cursor:
             for shadow in shadows:
                 store.lock_position(cursor, shadow.tracking_name)
-                store.execute(cursor, shadow.drop_tables())
+                store.drop(cursor, shadow.drop_tables())
                 store.reset_tracking(cursor, shadow.tracking_name, None)
     head = ledger.recorder.max_notification_id() or 0
     scores = next((s for s in shadows if isinstance(s, Scores)), None)
@@ -275,7 +275,7 @@ def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
                 renames.append(Statement(f"ALTER TABLE {old} RENAME TO {new}"))
                 if store.is_postgres:  # the primary key's index keeps the shadow's name otherwise
                     renames.append(Statement(f"ALTER INDEX IF EXISTS {old}_pkey RENAME TO {new}_pkey"))
-            store.execute(cursor, live.drop_tables() + renames + live.index_statements())
+            store.drop(cursor, live.drop_tables() + renames + live.index_statements())
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))

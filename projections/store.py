@@ -86,13 +86,17 @@ class ViewStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """On SQLite, dropped and deleted rows are not overwritten with zeros page by page (the
-        default of Debian's SQLite): a view holds nothing the log beside it does not, and zeroing
-        the tables a rebuild drops doubled the time of its swap."""
         with self.datastore.transaction(commit=True) as cursor:
-            if not self.is_postgres:
-                cursor.execute("PRAGMA secure_delete = FAST")
             yield cursor
+
+    def drop(self, cursor: Any, statements: Sequence[Statement]) -> None:
+        """Drops read-model tables, on SQLite without overwriting their pages with zeros (the
+        default of Debian's build): a view holds nothing the log beside it does not, and zeroing
+        the tables a rebuild drops doubled the time of its swap. The transaction should hold the
+        write lock already (`lock_position`)."""
+        if not self.is_postgres:
+            cursor.execute("PRAGMA secure_delete = FAST")
+        self.execute(cursor, statements)
 
     def execute(self, cursor: Any, statements: Iterable[Statement]) -> None:
         """Consecutive statements with the same SQL go as one executemany: a page of diary
