@@ -25,6 +25,7 @@ from domain.discipline import SanctionKind
 from domain.ledger import Ledger
 from domain.tasks import KpiKind
 from projections import queries
+from projections.approvals import Approvals
 from projections.diary import Diary
 from projections.rebuild import RebuildMismatch, live_runner, rebuild
 from projections.scores import Scores, lineage_rows, row_positions, scoreboard_row
@@ -421,6 +422,39 @@ def test_a_rebuild_in_worker_processes_swaps_in_the_same_rows_with_the_live_inde
     indexes = {row["name"] for row in s.store.query(listed)}
     assert wanted <= indexes
     assert not {name for name in indexes if "shadow" in name}
+
+
+def refuse_inserts(env: dict[str, str], table: str) -> None:
+    """A trigger that makes every insert into `table` fail: a worker that dies mid-rebuild."""
+    conn = connect_direct(env)
+    try:
+        if backend_of(env) == "sqlite":
+            conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        else:
+            conn.execute("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+            conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()")
+    finally:
+        conn.close()
+
+
+def test_a_worker_that_fails_stops_the_rebuild_with_the_live_tables_as_they_were(scenario: Scenario) -> None:
+    s = scenario
+    runner = live_runner(s.ledger)
+    runner.catch_up()
+    before = {m.name: m.dump() for m in runner.models}
+    shadow = Approvals(s.store, shadow=True)  # filled by a worker process, not the rebuild's own
+    shadow.create_tables()
+    refuse_inserts(s.env, shadow.table("tasks"))
+    try:
+        with pytest.raises(RuntimeError, match=r"rebuild .*approvals.* failed \(exit code 1\); the shadow tables "
+                                               "are kept: run the rebuild again to resume"):
+            rebuild(s.ledger, page=5, workers=2)
+        assert {m.name: m.dump() for m in runner.models} == before
+    finally:
+        s.store.run(shadow.drop_tables())  # the trigger goes with its table
+    rebuild(s.ledger, page=5, workers=2)  # resumes the other shadows, refills the approvals
+    assert {m.name: m.dump() for m in runner.models} == before
 
 
 def test_a_rebuild_brings_live_tables_of_an_older_definition_up_to_date(backend_env: dict[str, str]) -> None:
