@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, Self, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
@@ -47,6 +47,16 @@ PARENT_KIND: dict[UnitKind, UnitKind | None] = {
     UnitKind.DEPARTMENT: UnitKind.COMMUNE,
 }
 MAX_CYCLE_DAYS = {CycleKind.FIFTEEN_DAYS: 16, CycleKind.MONTH: 31, CycleKind.QUARTER: 92, CycleKind.YEAR: 366}
+
+
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` (its `projector_func`) less its per-event
+    `isinstance` against a runtime-checkable protocol, which costs ~33 µs on Python 3.11, more
+    than decoding the event: every command loads a few aggregates, and every event here is one
+    of the ledger's own, which all mutate."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _fingerprint(command: str, args: dict[str, Any]) -> str:
@@ -142,7 +152,7 @@ class LedgerCore(Application[UUID]):
             return
         for aggregate_id, stored in stored_streams(self.recorder, wanted).items():
             events = map(self.mapper.to_domain_event, stored)
-            self._prefetched[aggregate_id] = project_aggregate(None, events) if stored else None
+            self._prefetched[aggregate_id] = project(None, events) if stored else None
 
     def _load(self, aggregate_id: UUID) -> Aggregate:
         """`repository.get`, through the batch's identity map when a batch is open."""
@@ -154,10 +164,11 @@ class LedgerCore(Application[UUID]):
                 return found
             self._batch[aggregate_id] = found
         if self._batch is None:
-            return self.repository.get(aggregate_id)
+            loaded: Aggregate = self.repository.get(aggregate_id, projector_func=project)
+            return loaded
         found = self._batch.get(aggregate_id)
         if found is None:
-            found = self._batch[aggregate_id] = self.repository.get(aggregate_id)
+            found = self._batch[aggregate_id] = self.repository.get(aggregate_id, projector_func=project)
         self._loaded.setdefault(aggregate_id, len(found.pending_events))
         return found
 

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import Caller, Scope, authenticate
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import Ledger
+from domain.ledger_core import project
 from projections.access import AccessGrants
 from projections.base import ReadModel
 from projections.rebuild import MODELS
@@ -137,7 +138,7 @@ A = TypeVar("A", bound=Aggregate)
 def aggregate(ledger: Ledger, cls: type[A], aggregate_id: UUID, field: str) -> A:
     """A record the Ledger has no public getter for (a sanction, a target), to find its scope."""
     try:
-        found: Aggregate = ledger.repository.get(aggregate_id)
+        found: Aggregate = ledger.repository.get(aggregate_id, projector_func=project)
     except AggregateNotFoundError:
         raise NotFound(field, f"no {cls.__name__.lower()} {aggregate_id}") from None
     if not isinstance(found, cls):
