@@ -157,8 +157,11 @@ def log_rows(
 
 
 def with_id(row: LogRow) -> LogRow:
-    """A row read with `ids=False`, its originator id parsed (for a typed decode)."""
-    return row if isinstance(row.originator_id, UUID) else row._replace(originator_id=UUID(row.originator_id))
+    """A row read with `ids=False`, its originator id parsed (for a typed decode). Built anew,
+    not by `_replace`, which took half as long as the decode itself."""
+    if isinstance(row.originator_id, UUID):
+        return row
+    return LogRow(row.id, UUID(row.originator_id), row.originator_version, row.topic, row.state)
 
 
 def stored_streams(recorder: Any, ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
