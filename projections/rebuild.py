@@ -255,6 +255,7 @@ def fill(
     `between(names)` is called after each page or cycle of those models (and while waiting)."""
     store = ViewStore(ledger.recorder)
     if names:
+        between(names)(0, head)  # a worker that took long to start may find the rebuild gone
         runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page)
         runner.catch_up(stop=head, progress=between(names))
     if LogScopes.name in names:

@@ -218,7 +218,8 @@ def test_a_rebuild_killed_part_way_leaves_the_live_tables_alone_and_resumes(
         serving = tables_of(killed)
 
         shadows = [name + "__shadow" for name in MODELS]
-        every_page = [name + "__shadow" for name in EVERY_PAGE]
+        # In one process the diary is filled first, apart: killed while the others fill.
+        every_page = [name + "__shadow" for name in EVERY_PAGE if name != "diary"]
         rebuilding = kpi_ledger(killed, "rebuild", "--page", "20", "--workers", "1")
         at_kill = kill_when_past(rebuilding, killed, every_page, head // 6)
         assert all(head // 6 < p < head for p in at_kill.values()), at_kill
