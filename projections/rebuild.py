@@ -118,9 +118,9 @@ def chains(names: Sequence[str], workers: int) -> list[list[str]]:
     """What each worker process fills before it scores: the diary alone (two thirds of the log,
     read by no other model), the other models together (one read of the rest of the log, each
     event decoded once, where separate processes would each scan all of it; read with the
-    diary's, it cost 10 % more than apart, in one process too). With scores, every
-    worker goes on to score cycles once the index is filled, so a worker beyond these fills
-    only scores."""
+    diary's, it cost 10 % more than apart, in one process too, which reads the groups in
+    turn). With scores, every worker goes on to score cycles once the index is filled, so a
+    worker beyond these fills only scores."""
     fills = [name for name in names if name != Scores.name]
     found = [group for group in ([n for n in fills if n == Diary.name], [n for n in fills if n != Diary.name])
              if group]
