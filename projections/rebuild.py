@@ -204,6 +204,7 @@ def _fill_in_processes(
         for process in running:  # only after a failure: the others' work is resumable
             process.terminate()
             process.join()
+        shared.digests.close()
     return digests if scoring else None
 
 
