@@ -306,7 +306,8 @@ def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
                 renames.append(Statement(f"ALTER TABLE {old} RENAME TO {new}"))
                 if store.is_postgres:  # the primary key's index keeps the shadow's name otherwise
                     renames.append(Statement(f"ALTER INDEX IF EXISTS {old}_pkey RENAME TO {new}_pkey"))
-            store.drop(cursor, live.drop_tables() + renames + live.index_statements())
+            store.drop(cursor, live.drop_tables())
+            store.execute(cursor, renames + live.index_statements())
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))

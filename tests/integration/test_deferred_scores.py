@@ -146,6 +146,17 @@ def scores_position(ledger: Ledger, name: str) -> int:
     return ViewStore(ledger.recorder).position(name)
 
 
+def two_communes_indexed(ledger: Ledger) -> tuple[int, ViewStore]:
+    """Two communes' work recorded and the shadow log-scope index filled to the head: what a
+    rebuild's scorers start from."""
+    for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
+        record_work(ledger, c, returned=True)
+    head = ledger.recorder.max_notification_id() or 0
+    store = ViewStore(ledger.recorder)
+    Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
+    return head, store
+
+
 def sharing() -> Scoring:
     return Scoring(multiprocessing.Queue(), multiprocessing.Value("q", 0), multiprocessing.Event())
 
@@ -179,11 +190,7 @@ def test_scorers_sharing_the_cycles_each_score_only_those_they_take_and_together
     the digests reported add up to a rebuild's, and pass its check."""
     ledger = Ledger(env=backend_env)
     try:
-        for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
-            record_work(ledger, c, returned=True)
-        head = ledger.recorder.max_notification_id() or 0
-        store = ViewStore(ledger.recorder)
-        Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
+        head, store = two_communes_indexed(ledger)
         shadow = Scores(store, shadow=True)
         second = shadow.rescore(ledger, head, take=iter([1, 2]).__next__)
         assert len(second) == 1 and len(shadow.stored_digests()) == 1
@@ -228,11 +235,7 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
     digests, records no position, and the next rebuild scores every cycle again."""
     ledger = Ledger(env=backend_env)
     try:
-        for c in (build_commune(ledger), build_commune(ledger, tag="B-")):
-            record_work(ledger, c, returned=True)
-        head = ledger.recorder.max_notification_id() or 0
-        store = ViewStore(ledger.recorder)
-        Runner(ledger, [LogScopes(store, shadow=True)], page=50).catch_up(stop=head)
+        head, store = two_communes_indexed(ledger)
         shared = sharing()
         shared.index_filled.set()
         with pytest.raises(SystemExit, match="is gone: scores stops here; the next rebuild scores every cycle again"):
