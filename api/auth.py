@@ -26,15 +26,21 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from api.errors import Unauthenticated
 from domain.access import LEDGER_ROLE, AccessRole, access_id_for
 from domain.actors import Actor
-from domain.errors import NotAuthorised, NotFound
+from domain.errors import LedgerError, NotAuthorised, NotFound
 from domain.ledger import Ledger
 from projections.access import units_within
 from projections.store import ViewStore
 
 TOKEN_PREFIX = "kpi_"
+
+
+class Unauthenticated(LedgerError):
+    """No bearer token, or one the ledger has no live grant for. (Here, not beside the HTTP
+    mapping in `api.errors`: the command line hashes tokens too, and must not import FastAPI.)"""
+
+
 READERS = frozenset(AccessRole) - {AccessRole.OFFICIAL}
 
 

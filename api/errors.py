@@ -22,13 +22,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import Unauthenticated
 from api.schemas import ErrorBody
 from domain.errors import Conflict, InvalidInput, LedgerError, NotAuthorised, NotFound
-
-
-class Unauthenticated(LedgerError):
-    """No bearer token, or one the ledger has no live grant for."""
-
 
 STATUS: dict[type[LedgerError], tuple[int, str]] = {
     Unauthenticated: (401, "unauthenticated"),

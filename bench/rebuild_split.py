@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import references as ref
 from domain.ledger import Ledger
-from domain.persistence import ledger_env
+from domain.persistence import ledger_env, log_rows
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
@@ -68,7 +68,7 @@ def diary_floor(ledger: Ledger) -> tuple[int, float]:
     fields = ledger.mapper.decode_fields  # type: ignore[attr-defined]
     start = 1
     while start <= head:
-        rows = store.log_rows(start, head, 10_000, diary.topics)
+        rows = log_rows(ledger.recorder, start, head, 10_000, diary.topics)
         if not rows:
             break
         statements += diary.apply([(row.id, fields(row, diary.reads_as[row.topic])) for row in rows])

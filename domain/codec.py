@@ -200,19 +200,21 @@ class TypedMsgspecMapper(Mapper[TAggregateID]):
             return fields
         return fields_of(self.to_domain_event(stored_event), into)
 
-    def fields_reader(self, topic: str, into: type[_S]) -> Callable[[Any], _S]:
-        """`decode_fields` for the events of one topic, its lookups done once: a rebuild reads
-        every diary entry of a province through it."""
+    def fields_reader(self, topic: str, into: type[_S]) -> Callable[[bytes], _S | None]:
+        """`decode_fields`' fast path for the events of one topic, its lookups done once: a
+        rebuild reads every diary entry of a province through it. It takes the stored state
+        alone, and gives None where only `decode_fields` can read it (encrypted or compressed,
+        or an older class_version)."""
         if self.cipher or self.compressor:
-            return lambda stored_event: self.decode_fields(stored_event, into)
+            return lambda state: None
         decode, version = _fields_decoder(into).decode, _class_version(topic)
 
-        def read(stored_event: Any) -> _S:
+        def read(state: bytes) -> _S | None:
             try:
-                fields = decode(stored_event.state)
+                fields = decode(state)
             except msgspec.ValidationError:
-                return self.decode_fields(stored_event, into)
-            return fields if fields.class_version == version else self.decode_fields(stored_event, into)
+                return None
+            return fields if fields.class_version == version else None
 
         return read
 

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from domain.codec import TypedMsgspecMapper
 from domain.ledger import Ledger
-from domain.persistence import LogRow, with_id
+from domain.persistence import RawRow, raw_log_rows, with_id
 from projections.base import ReadModel
 from projections.store import Statement, ViewStore
 
@@ -69,19 +69,18 @@ class Runner:
         start = min(self.fed.values()) + 1
         self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
         mapper = cast(TypedMsgspecMapper[Any], self.ledger.mapper)
-        self.readers = {m.tracking_name: {t: mapper.fields_reader(t, into) for t, into in m.reads_as.items()}
+        self.readers = {m.tracking_name: {t: (mapper.fields_reader(t, into), into) for t, into in m.reads_as.items()}
                         for m in self.models}
         wanted = self._wanted()
         decoded = self._decoded()
         decode = self.ledger.decode
         try:
             while start <= head:
-                # Ids come as stored, parsed only for the events decoded typed: parsing every
-                # diary entry's cost as much as the rest of reading it.
-                rows = self.store.log_rows(start, head, self.page, wanted, ids=False)
+                # Rows as stored, made `LogRow`s (ids parsed) only for the events decoded typed.
+                rows = raw_log_rows(self.ledger.recorder, start, head, self.page, wanted)
                 # A short page read everything up to the head: the models have seen all of it.
-                last = rows[-1].id if len(rows) == self.page else head
-                page = [(row.id, decode(with_id(row)) if decoded is None or row.topic in decoded else None, row)
+                last = rows[-1][0] if len(rows) == self.page else head
+                page = [(row[0], decode(with_id(row)) if decoded is None or row[3] in decoded else None, row)
                         for row in rows]
                 self._commit(page, last, final=last >= head)
                 applied += len(page)
@@ -113,16 +112,22 @@ class Runner:
             found |= (topics - model.reads_as.keys()) if model.decodes and topics else set()
         return frozenset(found)
 
-    def _own(self, model: ReadModel, page: list[tuple[int, Any, LogRow]], fed: int) -> list[tuple[int, Any]]:
+    def _own(self, model: ReadModel, page: list[tuple[int, Any, RawRow]], fed: int) -> list[tuple[int, Any]]:
         """The part of the page this model has not seen, of the event classes it reads."""
         topics = self.reads[model.tracking_name]
         if model.reads_as:
             readers = self.readers[model.tracking_name]
-            return [(i, readers[r.topic](r) if r.topic in readers else e) for i, e, r in page
-                    if i > fed and (topics is None or r.topic in topics)]
-        return [(i, e) for i, e, r in page if i > fed and (topics is None or r.topic in topics)]
+            return [(i, self._fields(readers[r[3]], r) if r[3] in readers else e) for i, e, r in page
+                    if i > fed and (topics is None or r[3] in topics)]
+        return [(i, e) for i, e, r in page if i > fed and (topics is None or r[3] in topics)]
 
-    def _commit(self, page: list[tuple[int, Any, LogRow]], last: int, final: bool) -> None:
+    def _fields(self, reader: tuple[Callable[[bytes], Any], type[Any]], row: RawRow) -> Any:
+        fields = reader[0](row[4])
+        if fields is None:  # encrypted, compressed, or an older class_version: the full path
+            return cast(TypedMsgspecMapper[Any], self.ledger.mapper).decode_fields(with_id(row), reader[1])
+        return fields
+
+    def _commit(self, page: list[tuple[int, Any, RawRow]], last: int, final: bool) -> None:
         """Every model's SQL is worked out before the transaction opens (scoring a province's
         cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long)."""
         store = self.store

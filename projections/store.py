@@ -21,8 +21,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from domain.persistence import LogRow, log_rows
-
 TRACKING_TABLE = "kpi_projection_tracking"
 # An insert of whole rows, every value a parameter: what COPY can do instead.
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) VALUES \(\?(?:, \?)*\)")
@@ -63,11 +61,6 @@ class ViewStore:
         if self.is_postgres:
             return text.replace("?", "%s").replace(" BLOB", " BYTEA")
         return text
-
-    def log_rows(
-        self, start: int, stop: int, limit: int, topics: Sequence[str] = (), *, ids: bool = True
-    ) -> list[LogRow]:
-        return log_rows(self.recorder, start, stop, limit, topics, ids=ids)
 
     def missing(self, tables: Iterable[str]) -> list[str]:
         """Which of these tables the database does not have."""

@@ -16,6 +16,7 @@ import pytest
 
 from domain.discipline import SanctionKind
 from domain.ledger import Ledger
+from domain.persistence import raw_log_rows
 from domain.tasks import KpiKind
 from projections.accountability import Accountability
 from projections.approvals import Approvals
@@ -104,7 +105,7 @@ def test_a_runner_killed_with_pages_deferred_is_resumed_by_a_fresh_one_to_the_ro
     try:
         runner = Runner(fresh, models(fresh, flush_every=10**9), page=3)
         applied = runner.catch_up()
-        read = runner.store.log_rows(head // 3 + 1, head, head, runner._wanted())
+        read = raw_log_rows(fresh.recorder, head // 3 + 1, head, head, runner._wanted())
         assert applied == len(read) > 0  # from the scores' position, the furthest behind
         assert positions(fresh) == {name: head for name in (*EVERY_PAGE, "scores")}
         store = ViewStore(fresh.recorder)

@@ -335,7 +335,8 @@ def test_decode_fields_gives_the_json_values_of_the_typed_event_even_through_cip
         fields = mapper.decode_fields(stored, SampleFields)
         assert fields == SampleFields(due_on="2025-01-02", amount="7.50", note=None, ref=str(ref))
         assert fields == fields_of(mapper.to_domain_event(stored), SampleFields)
-        assert mapper.fields_reader(stored.topic, SampleFields)(stored) == fields
+        fast = mapper.fields_reader(stored.topic, SampleFields)(stored.state)
+        assert fast == (None if mapper.cipher else fields)  # None: only `decode_fields` reads it
 
 
 def test_decode_fields_of_an_old_class_version_goes_through_the_upcaster() -> None:
@@ -349,5 +350,6 @@ def test_decode_fields_of_an_old_class_version_goes_through_the_upcaster() -> No
     assert mapper.decode_fields(v1, VersionedFields) == VersionedFields(on="2025-05-01", hours="8")
     assert mapper.decode_fields(stored, VersionedFields).hours == "7.5"
     read = mapper.fields_reader(stored.topic, VersionedFields)  # what a runner reads them with
-    assert read(v1) == VersionedFields(on="2025-05-01", hours="8")
-    assert read(stored).hours == "7.5"
+    assert read(v1.state) is None  # left to `decode_fields`, which upcasts
+    fields = read(stored.state)
+    assert fields is not None and fields.hours == "7.5"
