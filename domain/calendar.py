@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 
 
 class WorkingCalendar:
@@ -36,3 +37,9 @@ class WorkingCalendar:
             for offset in range(1, (end - start).days + 1)
             if self.is_working_day(start + timedelta(days=offset))
         )
+
+
+@cache
+def calendar_of(holidays: tuple[date, ...]) -> WorkingCalendar:
+    """One calendar per holiday list: a cycle's scoring asks for it once per late task."""
+    return WorkingCalendar(holidays)

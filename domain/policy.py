@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.calendar import WorkingCalendar
+from domain.calendar import WorkingCalendar, calendar_of
 from domain.errors import Conflict, InvalidInput, NotFound
 
 D = Decimal
@@ -64,7 +64,7 @@ class PolicyParams:
 
     @property
     def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar(self.holidays)
+        return calendar_of(self.holidays)
 
     def criterion_deduction(self, criterion: str) -> Decimal | None:
         return dict(self.criterion_points).get(criterion)

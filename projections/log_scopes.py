@@ -31,7 +31,7 @@ from uuid import UUID
 from domain.cycles import Cycle
 from domain.discipline import Sanction
 from domain.org import Unit, UnitKind
-from domain.persistence import LogRow
+from domain.persistence import LogRow, with_id
 from domain.policy import ScoringPolicies
 from domain.scoring import FOLDED_EVENTS
 from domain.tasks import MissedApproval
@@ -171,10 +171,11 @@ def indexed_rows(
         )
         params = (json.dumps(list(scopes)), up_to, json.dumps([a.hex for a in named]), up_to, json.dumps(TOPICS))
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    return [
-        LogRow(row["notification_id"], row["originator_id"] if postgres else UUID(row["originator_id"]),
-               row["originator_version"], row["topic"], bytes(row["state"]))
-        for row in rows
-    ]
+        if postgres:
+            cursor.execute(query, params)
+            return [LogRow(r["notification_id"], r["originator_id"], r["originator_version"], r["topic"],
+                           bytes(r["state"])) for r in cursor.fetchall()]
+        raw = cursor.sqlite_cursor  # plain tuples, not the library's `sqlite3.Row`s
+        raw.row_factory = None
+        raw.execute(query, params)
+        return [with_id(row) for row in raw.fetchall()]
