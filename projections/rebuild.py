@@ -117,15 +117,21 @@ def _on_disk(ledger: Ledger) -> bool:
     return type(ledger.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
 
 
+# Read with the diary: accountability's events are few and its SQL light, so the process
+# that reads the diary (most of the rows, little SQL) takes them, and the other, whose index
+# and tasks are most of what a rebuild asks of SQLite's single writer, ends as soon.
+WITH_DIARY = (Diary.name, Accountability.name)
+
+
 def chains(names: Sequence[str], workers: int) -> list[list[str]]:
-    """What each worker process fills before it scores: the diary alone (two thirds of the log,
-    read by no other model), the other models together (one read of the rest of the log, each
-    event decoded once, where separate processes would each scan all of it; read with the
-    diary's, it cost 10 % more than apart, in one process too, which reads the groups in
-    turn). With scores, every worker goes on to score cycles once the index is filled, so a
+    """What each worker process fills before it scores: the diary (two thirds of the log, read
+    by no other model, `WITH_DIARY`), and the other models together (one read of the rest of
+    the log, each event decoded once, where separate processes would each scan all of it; read
+    with the diary's, it cost 10 % more than apart, in one process too, which reads the groups
+    in turn). With scores, every worker goes on to score cycles once the index is filled, so a
     worker beyond these fills only scores."""
     fills = [name for name in names if name != Scores.name]
-    found = [group for group in ([n for n in fills if n == Diary.name], [n for n in fills if n != Diary.name])
+    found = [group for group in ([n for n in fills if n in WITH_DIARY], [n for n in fills if n not in WITH_DIARY])
              if group]
     if Scores.name in names:
         found += [[] for _ in range(workers - len(found))]
@@ -261,7 +267,8 @@ def fill(
     with no_cycle_collection():
         if names:
             between(names)(0, head)  # a worker that took long to start may find the rebuild gone
-            runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page)
+            runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page,
+                            wait_to_write=False)
             runner.catch_up(stop=head, progress=between(names))
         if LogScopes.name in names:
             shared.index_filled.set()

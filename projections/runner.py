@@ -24,22 +24,35 @@ from domain.codec import TypedMsgspecMapper
 from domain.ledger import Ledger
 from domain.persistence import RawRow, raw_log_rows, with_id
 from projections.base import ReadModel
-from projections.store import Statement, ViewStore
+from projections.store import Busy, Statement, ViewStore
 
 DEFAULT_PAGE = 5_000
 
 Progress = Callable[[int, int], None]  # (position reached, head)
+Writes = list[tuple[str, int, list[Statement]]]  # (tracking name, position, its SQL)
 
 
 class ProjectionMoved(RuntimeError):
     """Another process moved a projection's position while this one was applying a page."""
 
 
+# Pages a runner that does not wait to write (`wait_to_write`) may hold before it waits.
+MAX_HELD = 8
+
+
 class Runner:
-    def __init__(self, ledger: Ledger, models: Sequence[ReadModel], page: int = DEFAULT_PAGE) -> None:
+    def __init__(
+        self, ledger: Ledger, models: Sequence[ReadModel], page: int = DEFAULT_PAGE, wait_to_write: bool = True
+    ) -> None:
+        """`wait_to_write=False`: where the database is busy writing for another connection
+        (SQLite writes for one at a time), a page's SQL is held and the next page read, and all
+        of it written in one transaction once the database is free (up to `MAX_HELD` pages).
+        A rebuild's processes fill so: the diary's spent a third of its time waiting for the
+        others' pages of index and tasks to commit."""
         self.ledger = ledger
         self.models = list(models)
         self.page = page
+        self.wait_to_write = wait_to_write
         self.positions: dict[str, int] = {}  # what the database holds: checked, then moved
         self.fed: dict[str, int] = {}  # what each model's memory has absorbed (>= positions)
 
@@ -74,6 +87,8 @@ class Runner:
         wanted = self._wanted()
         decoded = self._decoded()
         decode = self.ledger.decode
+        held: Writes = []
+        pages_held = 0
         try:
             while start <= head:
                 # Rows as stored, made `LogRow`s (ids parsed) only for the events decoded typed.
@@ -82,13 +97,16 @@ class Runner:
                 last = rows[-1][0] if len(rows) == self.page else head
                 page = [(row[0], decode(with_id(row)) if decoded is None or row[3] in decoded else None, row)
                         for row in rows]
-                self._commit(page, last, final=last >= head)
+                final = last >= head
+                held, pages_held = held_with(held, self._prepare(page, last, final)), pages_held + 1
+                if self._write(held, wait=self.wait_to_write or final or pages_held >= MAX_HELD):
+                    held, pages_held = [], 0
+                    if progress:
+                        progress(last, head)
                 applied += len(page)
                 start = last + 1
-                if progress:
-                    progress(last, head)
             if self.fed != self.positions:  # `stop` fell in a gap of the ids: flush on its own
-                self._commit([], 0, final=True)
+                self._write(self._prepare([], 0, final=True))
         except Exception:
             self.positions.clear()  # memory may be ahead of the database: re-prepare
             self.fed.clear()
@@ -127,12 +145,10 @@ class Runner:
             return cast(TypedMsgspecMapper[Any], self.ledger.mapper).decode_fields(with_id(row), reader[1])
         return fields
 
-    def _commit(self, page: list[tuple[int, Any, RawRow]], last: int, final: bool) -> None:
-        """Every model's SQL is worked out before the transaction opens (scoring a province's
+    def _prepare(self, page: list[tuple[int, Any, RawRow]], last: int, final: bool) -> Writes:
+        """Every model's SQL, worked out before its transaction opens (scoring a province's
         cycles takes seconds, and PostgreSQL ends a session idle in a transaction that long)."""
-        store = self.store
-        moved: dict[str, int] = {}
-        writes: list[tuple[str, int, list[Statement]]] = []
+        writes: Writes = []
         for model in self.models:
             name = model.tracking_name
             fed = self.fed[name]
@@ -141,15 +157,26 @@ class Runner:
             if applied is None and (not final or fed == self.positions[name]):
                 continue  # deferred, or nothing new: the database keeps its position
             writes.append((name, fed, model.flush() if applied is None else applied))
-        with store.transaction() as cursor:
-            for name, fed, statements in writes:
-                recorded = store.lock_position(cursor, name)
-                if recorded != self.positions[name]:
-                    raise ProjectionMoved(f"{name} is at {recorded}, expected {self.positions[name]}")
-                store.execute(cursor, statements)
-                store.record(cursor, name, fed)
-                moved[name] = fed
+        return writes
+
+    def _write(self, writes: Writes, wait: bool = True) -> bool:
+        """Commits the models' SQL and moves their positions; False (nothing written) where the
+        database is busy writing for another connection and `wait` is False."""
+        store = self.store
+        moved: dict[str, int] = {}
+        try:
+            with store.transaction() as cursor:
+                for name, fed, statements in writes:
+                    recorded = store.lock_position(cursor, name, wait=wait or bool(moved))
+                    if recorded != self.positions[name]:
+                        raise ProjectionMoved(f"{name} is at {recorded}, expected {self.positions[name]}")
+                    store.execute(cursor, statements)
+                    store.record(cursor, name, fed)
+                    moved[name] = fed
+        except Busy:
+            return False
         self.positions.update(moved)
+        return True
 
     def follow(self, poll: float = 1.0, until: Callable[[], bool] = lambda: False,
                progress: Progress | None = None, applied: Callable[[int], None] | None = None,
@@ -165,3 +192,12 @@ class Runner:
                 applied(count)
             if not count:
                 sleep(poll)
+
+
+def held_with(held: Writes, more: Writes) -> Writes:
+    """Two pages' writes as one: each model's statements in page order, its last position."""
+    merged = {name: (fed, statements) for name, fed, statements in held}
+    for name, fed, statements in more:
+        before = merged.get(name)
+        merged[name] = (fed, before[1] + statements if before else statements)
+    return [(name, fed, statements) for name, (fed, statements) in merged.items()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,23 @@ class Statement:
     sql: str
     params: Sequence[Any] | None = None
     many: Sequence[Sequence[Any]] | None = None
+
+
+class Busy(Exception):
+    """SQLite is writing for another connection, and the caller asked not to wait for it."""
+
+
+def _take_at_once(cursor: sqlite3.Cursor, take: str, name: str) -> None:
+    timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        cursor.execute(take, (name,))
+    except sqlite3.OperationalError as e:
+        if e.sqlite_errorname == "SQLITE_BUSY":
+            raise Busy(name) from e
+        raise
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
 
 class ViewStore:
@@ -111,22 +129,25 @@ class ViewStore:
             else:
                 cursor.executemany(self.sql(sql), rows)
 
-    def lock_position(self, cursor: Any, name: str) -> int:
+    def lock_position(self, cursor: Any, name: str, wait: bool = True) -> int:
         """The projection's recorded position, read under a lock held to the end of the page's
         transaction, so two writers of the same projection (two runners, a runner and a rebuild
         swap) take turns even before its first tracking row exists (nothing to lock FOR UPDATE).
 
         PostgreSQL: a transaction-scoped advisory lock keyed by the name. SQLite: a write as the
         transaction's first statement takes the database's write lock before anything is read,
-        so the position cannot change between this read and the page's commit.
+        so the position cannot change between this read and the page's commit. `wait=False`:
+        where another connection holds that lock, `Busy` at once (the transaction's first
+        statement must be this one).
         """
         if self.is_postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(name),))
         else:
-            cursor.execute(
-                f"UPDATE {self.tracking_table} SET notification_id = notification_id "
-                "WHERE application_name = ?", (name,),
-            )
+            take = f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE application_name = ?"
+            if wait:
+                cursor.execute(take, (name,))
+            else:
+                _take_at_once(cursor.sqlite_cursor, take, name)
         cursor.execute(
             self.sql(f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?"),
             (name,),
