@@ -428,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="repeats of the ingest and bulk figures")
-    parser.add_argument("--rebuild-repeat", type=int, default=None, help="default: 3 quick, 1 otherwise")
+    parser.add_argument("--rebuild-repeat", type=int, default=3,
+                        help="runs of rebuild and verify, and of their references, per scale (medians; default 3)")
     parser.add_argument("--ingest-n", type=int, default=200, help="commands per ingest run")
     parser.add_argument("--bulk-n", type=int, default=2_000, help="officials per bulk run (3 entries each)")
     parser.add_argument("--samples", type=int, default=100, help="samples per query latency")
@@ -438,8 +439,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args(argv)
     top = PRESETS.get(args.scale) or int(args.scale)
-    if args.rebuild_repeat is None:
-        args.rebuild_repeat = 3 if args.scale == "quick" else 1
     scales = [top] if args.only_top else [max(8, top // 16), max(8, top // 4), top]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     started = time.time()
