@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="discard a killed rebuild's shadow tables instead of resuming from them")
     p.add_argument("--workers", type=_positive, default=None,
                    help="processes filling read models side by side, this one included (default: one per "
-                        "core, up to 4, for logs of 50,000 events or more; else 1)")
+                        "core, up to 4, for logs of 100,000 events or more; else 1)")
     _page_option(p, 10_000)
     p.set_defaults(run=cmd_rebuild)
 
