@@ -82,7 +82,7 @@ class Runner:
         start = min(self.fed.values()) + 1
         self.reads = {m.tracking_name: frozenset(m.topics) or None for m in self.models}
         mapper = cast(TypedMsgspecMapper[Any], self.ledger.mapper)
-        self.readers = {m.tracking_name: {t: (mapper.fields_reader(t, into), into) for t, into in m.reads_as.items()}
+        self.readers = {m.tracking_name: {t: mapper.fields_reader(t, into) for t, into in m.reads_as.items()}
                         for m in self.models}
         wanted = self._wanted()
         decoded = self._decoded()
@@ -135,14 +135,15 @@ class Runner:
         topics = self.reads[model.tracking_name]
         if model.reads_as:
             readers = self.readers[model.tracking_name]
-            return [(i, self._fields(readers[r[3]], r) if r[3] in readers else e) for i, e, r in page
+            return [(i, self._fields(model, readers[r[3]], r) if r[3] in readers else e) for i, e, r in page
                     if i > fed and (topics is None or r[3] in topics)]
         return [(i, e) for i, e, r in page if i > fed and (topics is None or r[3] in topics)]
 
-    def _fields(self, reader: tuple[Callable[[bytes], Any], type[Any]], row: RawRow) -> Any:
-        fields = reader[0](row[4])
+    def _fields(self, model: ReadModel, read: Callable[[bytes], Any], row: RawRow) -> Any:
+        fields = read(row[4])
         if fields is None:  # encrypted, compressed, or an older class_version: the full path
-            return cast(TypedMsgspecMapper[Any], self.ledger.mapper).decode_fields(with_id(row), reader[1])
+            mapper = cast(TypedMsgspecMapper[Any], self.ledger.mapper)
+            return mapper.decode_fields(with_id(row), model.reads_as[row[3]])
         return fields
 
     def _prepare(self, page: list[tuple[int, Any, RawRow]], last: int, final: bool) -> Writes:
