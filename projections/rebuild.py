@@ -101,9 +101,10 @@ def rebuild(
     return swap_in(store, shadows)
 
 
-# Below this many events a second process costs more than it saves: on SQLite, 60,942 events
-# took 0.97 s in 2 processes and 0.88 s in one; 247,733 took 2.67 s and 3.63 s (bench.run).
-PARALLEL_FROM = 100_000
+# Below this many events a second process costs more than it saves (it starts ~0.4 s after
+# this one): on SQLite, 40,169 events took 1.05 s in 2 processes and 0.83 s in one; 49,798
+# took 0.92 s and 1.11 s; 60,942 took 1.02 s and 1.34 s (`python -m bench.child rebuild`).
+PARALLEL_FROM = 45_000
 
 
 def auto_workers(ledger: Ledger) -> int:
@@ -125,14 +126,17 @@ WITH_DIARY = (Diary.name, Accountability.name)
 
 
 def chains(names: Sequence[str], workers: int) -> list[list[str]]:
-    """What each worker process fills before it scores: the diary (two thirds of the log, read
-    by no other model, `WITH_DIARY`), and the other models together (one read of the rest of
-    the log, each event decoded once, where separate processes would each scan all of it; read
-    with the diary's, it cost 10 % more than apart, in one process too, which reads the groups
-    in turn). With scores, every worker goes on to score cycles once the index is filled, so a
-    worker beyond these fills only scores."""
+    """What each worker process fills before it scores: the index with the other models read
+    with it (one read of the log but the diary, each event decoded once, where separate
+    processes would each scan all of it), and the diary (two thirds of the log, read by no
+    other model, `WITH_DIARY`; read with the others, it cost 10 % more than apart, in one
+    process too, which reads the groups in turn). With scores, every worker goes on to score
+    cycles once the index is filled, so a worker beyond these fills only scores.
+
+    The index's group comes first: the process that starts the rebuild takes it, so scoring,
+    which waits for the index, can start before a new process would have started at all."""
     fills = [name for name in names if name != Scores.name]
-    found = [group for group in ([n for n in fills if n in WITH_DIARY], [n for n in fills if n not in WITH_DIARY])
+    found = [group for group in ([n for n in fills if n not in WITH_DIARY], [n for n in fills if n in WITH_DIARY])
              if group]
     if Scores.name in names:
         found += [[] for _ in range(workers - len(found))]
@@ -162,8 +166,8 @@ def _fill_in_processes(
     which then score the cycles between them; report the mean position; return the scores'
     digests.
 
-    This process takes the first share itself: a new one takes ~0.6 s to start and import,
-    a tenth of a rebuild at 250,000 events. The others end when their work is done: no idle
+    This process takes the first share (the index's) itself: a new one takes ~0.4 s to start
+    and import, and scoring waits for the index. The others end when their work is done: no idle
     pool is left behind if this process is killed (a working one stops after its page or cycle).
     """
     # The parent made the library's tables; workers creating them again at once race in

@@ -218,7 +218,7 @@ def test_a_rebuild_killed_part_way_leaves_the_live_tables_alone_and_resumes(
         serving = tables_of(killed)
 
         shadows = [name + "__shadow" for name in MODELS]
-        # In one process the diary's group is filled first: killed while the others fill.
+        # In one process the index's group is filled first: killed while it fills.
         every_page = [name + "__shadow" for name in EVERY_PAGE if name not in WITH_DIARY]
         rebuilding = kpi_ledger(killed, "rebuild", "--page", "20", "--workers", "1")
         at_kill = kill_when_past(rebuilding, killed, every_page, head // 6)

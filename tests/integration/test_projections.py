@@ -25,7 +25,6 @@ from domain.discipline import SanctionKind
 from domain.ledger import Ledger
 from domain.tasks import KpiKind
 from projections import queries
-from projections.approvals import Approvals
 from projections.diary import Diary
 from projections.rebuild import RebuildMismatch, live_runner, rebuild
 from projections.scores import Scores, lineage_rows, row_positions, scoreboard_row
@@ -443,17 +442,17 @@ def test_a_worker_that_fails_stops_the_rebuild_with_the_live_tables_as_they_were
     runner = live_runner(s.ledger)
     runner.catch_up()
     before = {m.name: m.dump() for m in runner.models}
-    shadow = Approvals(s.store, shadow=True)  # filled by a worker process, not the rebuild's own
+    shadow = Diary(s.store, shadow=True)  # filled by a worker process, not the rebuild's own
     shadow.create_tables()
-    refuse_inserts(s.env, shadow.table("tasks"))
+    refuse_inserts(s.env, shadow.table("diary_days"))
     try:
-        with pytest.raises(RuntimeError, match=r"rebuild .*approvals.* failed \(exit code 1\); the shadow tables "
+        with pytest.raises(RuntimeError, match=r"rebuild .*diary.* failed \(exit code 1\); the shadow tables "
                                                "are kept: run the rebuild again to resume"):
             rebuild(s.ledger, page=5, workers=2)
         assert {m.name: m.dump() for m in runner.models} == before
     finally:
         s.store.run(shadow.drop_tables())  # the trigger goes with its table
-    rebuild(s.ledger, page=5, workers=2)  # resumes the other shadows, refills the approvals
+    rebuild(s.ledger, page=5, workers=2)  # resumes the other shadows, refills the diary
     assert {m.name: m.dump() for m in runner.models} == before
 
 
