@@ -15,7 +15,7 @@ import gc
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -86,8 +86,9 @@ def rebuild(
     head = ledger.recorder.max_notification_id() or 0
     scores = next((s for s in shadows if isinstance(s, Scores)), None)
     fills = [s for s in shadows if s is not scores]
+    counted: dict[str, int] = {}
     if workers > 1 and len(shadows) > 1 and _on_disk(ledger):
-        digests = _fill_in_processes(ledger, shadows, page, head, progress, workers)
+        digests, counted = _fill_in_processes(ledger, shadows, page, head, progress, workers)
     else:
         report = None if progress is None else lambda _, __: progress(_mean_position(shadows, head), head)
         with no_cycle_collection():
@@ -98,7 +99,7 @@ def rebuild(
         if digests is None:
             raise RuntimeError("the scores worker ended without reporting its digests; run the rebuild again")
         check_scores(scores, digests, head)
-    return swap_in(store, shadows)
+    return swap_in(store, shadows, counted)
 
 
 # Below this many events a second process costs more than it saves (it starts ~0.4 s after
@@ -145,9 +146,9 @@ def chains(names: Sequence[str], workers: int) -> list[list[str]]:
 
 @dataclass
 class Scoring:
-    """What the workers share to score the cycles between them."""
+    """What the workers share to score the cycles between them, and to report."""
 
-    digests: Any  # a queue: each worker's digests, of the cycles it scored
+    reports: Any  # a queue: each worker's rows of the models it filled, and digests of the cycles it scored
     taken: Any  # a shared counter: the number of the next cycle not yet taken
     index_filled: Any  # an event: set once the index is filled to the head
 
@@ -161,10 +162,11 @@ class Scoring:
 def _fill_in_processes(
     ledger: Ledger, shadows: Sequence[ReadModel], page: int, head: int, progress: Progress | None,
     workers: int,
-) -> Digests | None:
+) -> tuple[Digests | None, dict[str, int]]:
     """Fill the shadows up to `head` in `workers` processes (`chains`), this one among them,
     which then score the cycles between them; report the mean position; return the scores'
-    digests.
+    digests and the rows of the models filled (each counted by its process once filled, while
+    the others still work: the diary's count reads every day row).
 
     This process takes the first share (the index's) itself: a new one takes ~0.4 s to start
     and import, and scoring waits for the index. The others end when their work is done: no idle
@@ -185,12 +187,13 @@ def _fill_in_processes(
         for chain in theirs
     ]
     digests: Digests = {}
-    reports = len(running) + 1 if scoring else 0  # one from each process, of the cycles it scored
+    counted: dict[str, int] = {}
+    reports = len(running) + 1  # one from each process
 
     def watch(_: int = 0, __: int = 0) -> None:
         """Between pages here: the others' reports read, their failures raised, progress told."""
         nonlocal reports
-        reports -= _collect(shared.digests, digests)
+        reports -= _collect(shared.reports, digests, counted)
         for process in [p for p in running if not p.is_alive()]:
             running.remove(process)
             if process.exitcode != 0:
@@ -211,30 +214,35 @@ def _fill_in_processes(
             running[0].join(timeout=0.5)
             watch()
         for _ in range(reports):
-            digests.update(shared.digests.get(timeout=5))
+            _add(shared.reports.get(timeout=5), digests, counted)
     except queue.Empty:
-        return None  # a process ended without reporting: the caller says so
+        return None, counted  # a process ended without reporting: the caller says so
     finally:
         for process in running:  # only after a failure: the others' work is resumable
             process.terminate()
             process.join()
-        shared.digests.close()
-    return digests if scoring else None
+        shared.reports.close()
+    return digests if scoring else None, counted
 
 
 def _mean_position(shadows: Sequence[ReadModel], head: int) -> int:
     return sum(min(s.position(), head) for s in shadows) // len(shadows)
 
 
-def _collect(reports: Any, into: Digests) -> int:
+def _collect(reports: Any, digests: Digests, counted: dict[str, int]) -> int:
     """The reports waiting now (a worker's exit waits until its report is read)."""
     found = 0
     while True:
         try:
-            into.update(reports.get_nowait())
+            _add(reports.get_nowait(), digests, counted)
         except queue.Empty:
             return found
         found += 1
+
+
+def _add(report: tuple[dict[str, int], Digests], digests: Digests, counted: dict[str, int]) -> None:
+    counted.update(report[0])
+    digests.update(report[1])
 
 
 def _stop_when_orphaned(names: Sequence[str], parent: int) -> Progress:
@@ -265,24 +273,29 @@ def fill(
     ledger: Ledger, names: Sequence[str], scoring: bool, page: int, head: int, shared: Scoring,
     between: Callable[[Sequence[str]], Progress],
 ) -> None:
-    """One process's share: its shadows caught up to `head` by one runner; then, if `scoring`,
-    the cycles it takes scored from the filled index (waiting for it), their digests sent back.
-    `between(names)` is called after each page or cycle of those models (and while waiting)."""
+    """One process's share: its shadows caught up to `head` by one runner, and their rows
+    counted; then, if `scoring`, the cycles it takes scored from the filled index (waiting for
+    it). Both are sent back in one report. `between(names)` is called after each page or cycle
+    of those models (and while waiting)."""
     store = ViewStore(ledger.recorder)
+    counted: dict[str, int] = {}
+    digests: Digests = {}
     with no_cycle_collection():
         if names:
             between(names)(0, head)  # a worker that took long to start may find the rebuild gone
             runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page,
                             wait_to_write=False)
             runner.catch_up(stop=head, progress=between(names))
-        if LogScopes.name in names:
-            shared.index_filled.set()
+            if LogScopes.name in names:
+                shared.index_filled.set()
+            counted = {model.name: model.count() for model in runner.models}
         if scoring:
             stop = between([Scores.name])
             while not shared.index_filled.wait(timeout=1):
                 stop(0, head)
             scores = Scores(store, shadow=True)
-            shared.digests.put(scores.rescore(ledger, head, progress=stop, take=shared.take))
+            digests = scores.rescore(ledger, head, progress=stop, take=shared.take)
+    shared.reports.put((counted, digests))
 
 
 @contextmanager
@@ -317,8 +330,11 @@ def check_scores(scores: Scores, digests: Digests, head: int) -> None:
             )
 
 
-def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
+def swap_in(
+    store: ViewStore, shadows: Sequence[ReadModel], counted: Mapping[str, int] | None = None
+) -> list[Rebuilt]:
     """One transaction: live tables := shadow rows, live position := shadow position, shadow gone.
+    Each model's rows are reported as `counted` (before the swap: the same rows), or counted.
 
     The live tables are dropped and the shadow's renamed to take their place (rows are not
     copied), then the live indexes are built, so a rebuild also brings them to the current table
@@ -342,4 +358,6 @@ def swap_in(store: ViewStore, shadows: Sequence[ReadModel]) -> list[Rebuilt]:
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))
-    return [Rebuilt(live.name, position, live.count()) for live, position in done]
+    counted = counted or {}
+    return [Rebuilt(live.name, position, counted[live.name] if live.name in counted else live.count())
+            for live, position in done]

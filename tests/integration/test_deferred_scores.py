@@ -241,7 +241,7 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
         shared.index_filled.set()
         with pytest.raises(SystemExit, match="is gone: scores stops here; the next rebuild scores every cycle again"):
             fill_chain(backend_env, [], True, 50, head, shared, parent=-1)  # no process has pid -1
-        assert shared.digests.empty()
+        assert shared.reports.empty()
         assert len(Scores(store, shadow=True).stored_digests()) == 1  # of the two communes' cycles
         assert scores_position(ledger, "scores__shadow") < head
 
@@ -265,7 +265,7 @@ def test_an_index_worker_whose_rebuild_is_gone_stops_after_its_first_page_and_ne
         shared = sharing()
         with pytest.raises(SystemExit, match="is gone: log_scopes stops here; the next rebuild resumes from here"):
             fill_chain(backend_env, ["log_scopes"], True, 10, head, shared, parent=-1)
-        assert shared.digests.empty() and not shared.index_filled.is_set()
+        assert shared.reports.empty() and not shared.index_filled.is_set()
         assert index.position() < head
         assert scores_position(ledger, "scores__shadow") == 0
 

@@ -334,12 +334,14 @@ def test_the_monthly_report_counts_each_units_work(scenario: Scenario) -> None:
 # ------------------------------------------------------------------------------ rebuild
 
 
-def test_a_rebuild_swaps_in_exactly_the_rows_the_live_projection_holds(scenario: Scenario) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_rebuild_swaps_in_exactly_the_rows_the_live_projection_holds(scenario: Scenario, workers: int) -> None:
+    """In worker processes too, which count the rows of what they filled."""
     s = scenario
     runner = live_runner(s.ledger)
     runner.catch_up()
     before = {m.name: m.dump() for m in runner.models}
-    done = rebuild(s.ledger, page=5)
+    done = rebuild(s.ledger, page=5, workers=workers)
     head = s.ledger.recorder.max_notification_id()
     assert {r.name: r.position for r in done} == {name: head for name in before}
     assert {m.name: m.dump() for m in runner.models} == before
