@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -78,25 +78,33 @@ class ReadModel(Projection[TrackingRecorder]):
                 self.store.lock_position(cursor, self.tracking_name)
                 self.store.drop(cursor, self.drop_tables())
                 self.store.reset_tracking(cursor, self.tracking_name, None)
-        self.store.run_ddl(self.create_statements())
-
-    def create_statements(self) -> list[Statement]:
-        """A shadow's tables get no secondary indexes: nothing queries them while they fill,
-        and the indexes are built once, at the swap, instead of row by row."""
-        statements = [
+        self.store.run_ddl([
             Statement(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({columns})")
             for name, columns in self.tables.items()
-        ]
-        return statements if self.suffix else statements + self.index_statements()
+        ])
+        if not self.suffix:  # a shadow's, once it is filled (`build_indexes`)
+            self.build_indexes()
 
-    def index_statements(self) -> list[Statement]:
-        return [
-            Statement(
-                f"CREATE INDEX IF NOT EXISTS {self.table(logical)}_{suffix} "
-                f"ON {self.table(logical)} ({columns})"
-            )
-            for suffix, (logical, columns) in self.indexes.items()
-        ]
+    def build_indexes(self) -> None:
+        """A shadow's secondary indexes are built once it is filled, not row by row as it
+        fills (nothing queries it meanwhile), by the rebuild process that filled it."""
+        self.store.run_ddl(self.index_statements(self.store.indexes()))
+
+    def index_statements(self, existing: Mapping[str, str]) -> list[Statement]:
+        """The secondary indexes the tables lack, given the database's {index: table}.
+
+        A shadow's indexes are built while the live table has its own, and keep their names
+        when the shadow is renamed live (SQLite cannot rename an index). So each index has two
+        names, and a table's goes by whichever was free when it was built."""
+        statements = []
+        for suffix, (logical, columns) in self.indexes.items():
+            table = self.table(logical)
+            names = [f"kpi_{logical}_{suffix}", f"kpi_{logical}_{suffix}_2"]
+            if any(existing.get(name) == table for name in names):
+                continue
+            name = next(name for name in names if name not in existing)
+            statements.append(Statement(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"))
+        return statements
 
     def drop_tables(self) -> list[Statement]:
         return [Statement(f"DROP TABLE IF EXISTS {self.table(name)}") for name in self.tables]

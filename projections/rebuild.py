@@ -288,6 +288,8 @@ def fill(
             runner.catch_up(stop=head, progress=between(names))
             if LogScopes.name in names:
                 shared.index_filled.set()
+            for model in runner.models:  # here, while the others still work, not at the swap
+                model.build_indexes()
             counted = {model.name: model.count() for model in runner.models}
         if scoring:
             stop = between([Scores.name])
@@ -337,9 +339,10 @@ def swap_in(
     Each model's rows are reported as `counted` (before the swap: the same rows), or counted.
 
     The live tables are dropped and the shadow's renamed to take their place (rows are not
-    copied), then the live indexes are built, so a rebuild also brings them to the current table
-    definitions. Both positions are read under their locks, so a live runner's page cannot
-    commit in between (it finds its position moved and starts again from the swapped-in one).
+    copied), with the indexes a worker built on them once filled; any others are built here,
+    so a rebuild also brings them to the current table definitions. Both positions are read
+    under their locks, so a live runner's page cannot commit in between (it finds its position
+    moved and starts again from the swapped-in one).
     """
     done = []
     with store.transaction() as cursor:
@@ -354,7 +357,8 @@ def swap_in(
                 if store.is_postgres:  # the primary key's index keeps the shadow's name otherwise
                     renames.append(Statement(f"ALTER INDEX IF EXISTS {old}_pkey RENAME TO {new}_pkey"))
             store.drop(cursor, live.drop_tables())
-            store.execute(cursor, renames + live.index_statements())
+            store.execute(cursor, renames)
+            store.execute(cursor, live.index_statements(store.indexes(cursor)))
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))

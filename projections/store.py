@@ -92,6 +92,17 @@ class ViewStore:
                     gone.append(table)
             return gone
 
+    def indexes(self, cursor: Any = None) -> dict[str, str]:
+        """{index name: table} of the database's indexes (one namespace for all tables), read
+        in the caller's transaction when given its cursor."""
+        sql = ("SELECT indexname AS name, tablename AS tbl FROM pg_indexes "
+               "WHERE schemaname = ANY(current_schemas(false))" if self.is_postgres
+               else "SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'index'")
+        if cursor is None:
+            return {row["name"]: row["tbl"] for row in self.query(sql)}
+        cursor.execute(sql)
+        return {row["name"]: row["tbl"] for row in cursor.fetchall()}
+
     def position(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
 

@@ -439,6 +439,32 @@ def refuse_inserts(env: dict[str, str], table: str) -> None:
         conn.close()
 
 
+def test_worker_rebuilds_leave_every_live_table_each_of_its_indexes_once(scenario: Scenario) -> None:
+    """A worker builds a shadow's indexes once it is filled, under whichever of two names the
+    live table does not hold (SQLite cannot rename an index): after each swap every live table
+    has each of its indexes exactly once, and a runner starting on them builds none."""
+    s = scenario
+    models = live_runner(s.ledger).models
+
+    def held() -> dict[tuple[str, str], list[str]]:
+        existing = s.store.indexes()
+        return {(logical, suffix): [name for name, table in existing.items()
+                                    if table == f"kpi_{logical}" and name.startswith(f"kpi_{logical}_{suffix}")]
+                for m in models for suffix, (logical, _) in m.indexes.items()}
+
+    names = []
+    for _ in range(2):
+        rebuild(s.ledger, page=5, workers=2)
+        found = held()
+        assert all(len(found[key]) == 1 for key in found), found
+        assert not [t for t in s.store.indexes().values() if t.endswith("__shadow")]
+        names.append(found[("diary_days", "by_official")][0])
+    assert names[0] != names[1]  # built on the shadow while the live table held the other name
+    for model in models:
+        model.create_tables()
+    assert held() == found
+
+
 def test_a_worker_that_fails_stops_the_rebuild_with_the_live_tables_as_they_were(scenario: Scenario) -> None:
     s = scenario
     runner = live_runner(s.ledger)
