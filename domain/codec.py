@@ -68,6 +68,14 @@ class Fields(msgspec.Struct, kw_only=True):
     class_version: int = 1
 
 
+class Stamped(Fields, kw_only=True):
+    """Fields with the event's aggregate id (as `str(UUID)` writes it) and version: columns of
+    the stored event, not part of its state, so whoever reads the state fills them in."""
+
+    originator_id: str = ""
+    originator_version: int = 0
+
+
 _S = typing.TypeVar("_S", bound=Fields)
 
 
@@ -197,14 +205,17 @@ class TypedMsgspecMapper(Mapper[TAggregateID]):
         except msgspec.ValidationError:  # an older class_version may lack a field, say
             fields = None
         if fields is not None and fields.class_version == _class_version(stored_event.topic):
+            if isinstance(fields, Stamped):
+                fields.originator_id = str(stored_event.originator_id)
+                fields.originator_version = stored_event.originator_version
             return fields
         return fields_of(self.to_domain_event(stored_event), into)
 
     def fields_reader(self, topic: str, into: type[_S]) -> Callable[[bytes], _S | None]:
         """`decode_fields`' fast path for the events of one topic, its lookups done once: a
         rebuild reads every diary entry of a province through it. It takes the stored state
-        alone, and gives None where only `decode_fields` can read it (encrypted or compressed,
-        or an older class_version)."""
+        alone (the caller stamps `Stamped` fields), and gives None where only `decode_fields`
+        can read it (encrypted or compressed, or an older class_version)."""
         if self.cipher or self.compressor:
             return lambda state: None
         decode, version = _fields_decoder(into).decode, _class_version(topic)

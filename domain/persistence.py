@@ -173,6 +173,14 @@ def with_id(row: RawRow) -> LogRow:
     return LogRow(i, originator_id if isinstance(originator_id, UUID) else UUID(originator_id), version, topic, state)
 
 
+def id_text(raw: object) -> str:
+    """A raw row's originator id as `str(UUID)` writes it, without parsing it where it can be
+    helped: SQLite holds the 32 hex digits (`UUID.hex`), PostgreSQL gives a `UUID`."""
+    if isinstance(raw, str) and len(raw) == 32:
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return str(raw if isinstance(raw, UUID) else UUID(str(raw)))
+
+
 def stored_streams(recorder: Any, ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
     """The stored events of several aggregates in one query, each stream in version order (the
     library's `select_events` reads one aggregate per query and per transaction)."""

@@ -11,12 +11,50 @@ import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from domain.codec import Fields, Stamped
 from domain.cycles import Cycle
 from domain.policy import ScoringPolicies
 from domain.tasks import Task
 from projections.accountability import event_id
 from projections.base import Positioned, ReadModel, topics_of
 from projections.store import Statement
+
+
+# A task's events as the stored JSON holds them (`ReadModel.reads_as`): copied to the row's
+# text columns as they are, not typed and printed back (dates, ids and weights as text).
+class Assigned(Stamped):
+    cycle_id: str
+    title: str
+    kind: str
+    weight: str
+    assignee_id: str
+    assigner_id: str
+    approver_id: str
+    occurred_on: str
+    due_on: str
+    target_quantity: int
+
+
+class Reassigned(Stamped):
+    assignee_id: str
+
+
+class Submitted(Stamped):
+    occurred_on: str
+    quantity: int
+
+
+class Acted(Stamped):
+    occurred_on: str
+    major_errors: int
+
+
+class Approved(Acted):
+    pass
+
+
+class Returned(Acted):
+    pass
 
 
 class Approvals(ReadModel):
@@ -37,10 +75,11 @@ class Approvals(ReadModel):
         "by_cycle": ("tasks", "cycle_id"),
     }
 
-    topics = topics_of(
-        ScoringPolicies.ScoringPolicyPublished, Cycle.CycleOpened, Task.TaskAssigned,
-        Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
-    )
+    reads_as: ClassVar[dict[str, type[Fields]]] = dict(zip(
+        topics_of(Task.TaskAssigned, Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned),
+        (Assigned, Reassigned, Submitted, Approved, Returned), strict=True,
+    ))
+    topics = (*topics_of(ScoringPolicies.ScoringPolicyPublished, Cycle.CycleOpened), *reads_as)
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         """A task assigned within the page is written once, as it stands at the page's end; only
@@ -51,6 +90,9 @@ class Approvals(ReadModel):
         fresh: dict[str, dict[str, Any]] = {}
         earlier: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}  # tasks of earlier pages
         for position, e in page:
+            if isinstance(e, Stamped):
+                self._task(position, e, fresh, earlier)
+                continue
             oid = str(e.originator_id)
             if isinstance(e, ScoringPolicies.ScoringPolicyPublished):
                 holidays = json.dumps([d.isoformat() for d in e.params.holidays])
@@ -62,24 +104,6 @@ class Approvals(ReadModel):
                 out.append(self.s(
                     "INSERT INTO {task_cycles} VALUES (?, ?, ?)", (oid, str(e.unit_id), e.policy_version)
                 ))
-            elif isinstance(e, Task.TaskAssigned):
-                fresh[oid] = {
-                    "task_id": oid, "cycle_id": str(e.cycle_id), "title": e.title,
-                    "kind": e.kind.value, "weight": str(e.weight), "assignee_id": str(e.assignee_id),
-                    "assigner_id": str(e.assigner_id), "approver_id": str(e.approver_id),
-                    "assigned_on": e.occurred_on.isoformat(), "due_on": e.due_on.isoformat(),
-                    "status": "assigned", "submitted_on": None, "acted_on": None, "quantity": None,
-                    "target_quantity": e.target_quantity, "major_errors": 0, "returns": 0,
-                    "last_event_id": event_id(e), "position": position,
-                }
-            elif isinstance(e, _LATER):
-                sets, adds = _changes(e)
-                sets.update(last_event_id=event_id(e), position=position)
-                row = fresh.get(oid)
-                to_set, to_add = (row, row) if row is not None else earlier.setdefault(oid, ({}, {}))
-                to_set.update(sets)
-                for column, delta in adds.items():
-                    to_add[column] = to_add.get(column, 0) + delta
         if fresh:
             columns = ", ".join("?" * len(_TASK_COLUMNS))
             rows = [tuple(row[c] for c in _TASK_COLUMNS) for row in fresh.values()]
@@ -87,6 +111,31 @@ class Approvals(ReadModel):
         # One UPDATE per task, those of the same columns side by side: one executemany each.
         updates = [self._update(oid, sets, adds) for oid, (sets, adds) in earlier.items()]
         return out + sorted(updates, key=lambda u: u.sql)
+
+    @staticmethod
+    def _task(
+        position: int, e: Stamped, fresh: dict[str, dict[str, Any]],
+        earlier: dict[str, tuple[dict[str, Any], dict[str, int]]],
+    ) -> None:
+        """A task's event into the page's new row for it, or into what the page changes in
+        an older task's row."""
+        oid = e.originator_id
+        if isinstance(e, Assigned):
+            fresh[oid] = {
+                "task_id": oid, "cycle_id": e.cycle_id, "title": e.title, "kind": e.kind, "weight": e.weight,
+                "assignee_id": e.assignee_id, "assigner_id": e.assigner_id, "approver_id": e.approver_id,
+                "assigned_on": e.occurred_on, "due_on": e.due_on, "status": "assigned", "submitted_on": None,
+                "acted_on": None, "quantity": None, "target_quantity": e.target_quantity, "major_errors": 0,
+                "returns": 0, "last_event_id": event_id(e), "position": position,
+            }
+            return
+        sets, adds = _changes(e)
+        sets.update(last_event_id=event_id(e), position=position)
+        row = fresh.get(oid)
+        to_set, to_add = (row, row) if row is not None else earlier.setdefault(oid, ({}, {}))
+        to_set.update(sets)
+        for column, delta in adds.items():
+            to_add[column] = to_add.get(column, 0) + delta
 
     def _update(self, task_id: str, sets: dict[str, Any], adds: dict[str, int]) -> Statement:
         assignments = [f"{c} = ?" for c in sets] + [f"{c} = {c} + ?" for c in adds]
@@ -105,17 +154,12 @@ _TASK_COLUMNS = (
 
 def _changes(e: Any) -> tuple[dict[str, Any], dict[str, int]]:
     """What a later task event sets, and what it adds to, in the task's row."""
-    if isinstance(e, Task.TaskReassigned):
-        return {"assignee_id": str(e.assignee_id)}, {}
-    if isinstance(e, Task.TaskSubmitted):
-        return {"status": "submitted", "submitted_on": e.occurred_on.isoformat(), "acted_on": None,
-                "quantity": e.quantity}, {}
-    if isinstance(e, Task.TaskApproved):
-        return {"status": "approved", "acted_on": e.occurred_on.isoformat()}, {"major_errors": e.major_errors}
-    if isinstance(e, Task.TaskReturned):
-        return ({"status": "returned", "acted_on": e.occurred_on.isoformat()},
-                {"major_errors": e.major_errors, "returns": 1})
+    if isinstance(e, Reassigned):
+        return {"assignee_id": e.assignee_id}, {}
+    if isinstance(e, Submitted):
+        return {"status": "submitted", "submitted_on": e.occurred_on, "acted_on": None, "quantity": e.quantity}, {}
+    if isinstance(e, Approved):
+        return {"status": "approved", "acted_on": e.occurred_on}, {"major_errors": e.major_errors}
+    if isinstance(e, Returned):
+        return {"status": "returned", "acted_on": e.occurred_on}, {"major_errors": e.major_errors, "returns": 1}
     raise TypeError(f"approvals does not read {type(e).__qualname__}")
-
-
-_LATER = (Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned)

@@ -28,13 +28,14 @@ from collections.abc import Collection, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
+from domain.codec import Fields, Stamped
 from domain.cycles import Cycle
-from domain.discipline import Sanction
+from domain.discipline import ConductAssessment, Sanction
 from domain.org import Unit, UnitKind
 from domain.persistence import LogRow, with_id
 from domain.policy import ScoringPolicies
 from domain.scoring import FOLDED_EVENTS
-from domain.tasks import MissedApproval
+from domain.tasks import MissedApproval, Task
 from projections.base import Positioned, ReadModel, topics_of
 from projections.routing import BY_CYCLE, CYCLE_EVENTS, OFFICIAL_EVENTS, PERSON_EVENTS, UNIT_EVENTS
 from projections.store import Statement
@@ -46,6 +47,25 @@ TABLE = "kpi_log_scopes"  # the live table, which replays read
 # the scores and a replay cannot drift apart.
 READS = (*FOLDED_EVENTS, ScoringPolicies.ScoringPolicyPublished)
 TOPICS = topics_of(*READS)
+
+
+class FiledUnderCycle(Stamped):
+    """The first event of a task or a conduct assessment (most of what the index reads), as
+    the stored JSON holds it: the aggregate and the cycle it names, not typed."""
+
+    cycle_id: str
+
+
+class FiledUnderOwner(Stamped):
+    """A later event of a task or an assessment: filed where its first event was."""
+
+
+# What the routing rules (`projections.routing`) file by the aggregate alone, read as fields.
+_AS_FIELDS: dict[type, type[Fields]] = {
+    Task.TaskAssigned: FiledUnderCycle, ConductAssessment.ConductAssessmentStarted: FiledUnderCycle,
+    **dict.fromkeys((Task.TaskReassigned, Task.TaskSubmitted, Task.TaskApproved, Task.TaskReturned,
+                     Task.ObjectiveCauseConfirmed, ConductAssessment.ConductAssessed), FiledUnderOwner),
+}
 
 
 def replay_scopes(cycle_id: UUID, commune_id: UUID | None) -> list[str]:
@@ -64,6 +84,7 @@ class LogScopes(ReadModel):
         "log_scope_postings": "person TEXT, commune TEXT, PRIMARY KEY (person, commune)",
     }
     topics = TOPICS
+    reads_as: ClassVar[dict[str, type[Fields]]] = {topics_of(cls)[0]: into for cls, into in _AS_FIELDS.items()}
 
     def apply(self, page: Sequence[Positioned]) -> list[Statement]:
         """Rows whose scope is in the event go in as they are; the rest are looked up in SQL,
@@ -78,6 +99,13 @@ class LogScopes(ReadModel):
         by_postings: list[tuple[int, str]] = []  # (position, person): under the person's communes
         by_owners_postings: list[tuple[int, str]] = []  # (position, sanction): its official's communes
         for position, event in page:
+            if isinstance(event, FiledUnderCycle):
+                owners.append((event.originator_id, event.cycle_id))
+                rows.append((event.cycle_id, position))
+                continue
+            if isinstance(event, FiledUnderOwner):
+                by_owner.append((position, event.originator_id))
+                continue
             aggregate = str(event.originator_id)
             if isinstance(event, ScoringPolicies.ScoringPolicyPublished):
                 rows.append((EVERYONE, position))

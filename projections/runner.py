@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from domain.codec import TypedMsgspecMapper
+from domain.codec import Stamped, TypedMsgspecMapper
 from domain.ledger import Ledger
-from domain.persistence import RawRow, raw_log_rows, with_id
+from domain.persistence import RawRow, id_text, raw_log_rows, with_id
 from projections.base import ReadModel
 from projections.store import Busy, Statement, ViewStore
 
@@ -144,6 +144,8 @@ class Runner:
         if fields is None:  # encrypted, compressed, or an older class_version: the full path
             mapper = cast(TypedMsgspecMapper[Any], self.ledger.mapper)
             return mapper.decode_fields(with_id(row), model.reads_as[row[3]])
+        if isinstance(fields, Stamped):
+            fields.originator_id, fields.originator_version = id_text(row[1]), row[2]
         return fields
 
     def _prepare(self, page: list[tuple[int, Any, RawRow]], last: int, final: bool) -> Writes:

@@ -20,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.actors import SYSTEM, Actor
-from domain.codec import Fields, StoredEventFormatError, TypedMsgspecMapper, fields_of
+from domain.codec import Fields, Stamped, StoredEventFormatError, TypedMsgspecMapper, fields_of
+from domain.persistence import id_text
 
 
 class Kind(str, Enum):
@@ -321,6 +322,23 @@ class SampleFields(Fields):
 class VersionedFields(Fields):
     on: str
     hours: str
+
+
+class StampedFields(Stamped):
+    due_on: str
+
+
+def test_stamped_fields_carry_the_aggregate_id_as_text_and_its_version_on_every_path() -> None:
+    """The id and version are columns of the stored event, not its state: `decode_fields`, a
+    typed event's fields and a runner reading raw rows (`id_text`) all give `str(UUID)`."""
+    mapper: TypedMsgspecMapper[UUID] = TypedMsgspecMapper()
+    sample = Sample(date(2025, 1, 2), datetime(2025, 1, 1, tzinfo=UTC), uuid4(), Decimal(1), None, (),
+                    Kind.SOFT, Product("x", 1))
+    stored = mapper.to_stored_event(sample.collect_events()[0])
+    want = StampedFields(due_on="2025-01-02", originator_id=str(sample.id), originator_version=1)
+    assert mapper.decode_fields(stored, StampedFields) == want
+    assert fields_of(mapper.to_domain_event(stored), StampedFields) == want
+    assert {id_text(sample.id.hex), id_text(sample.id), id_text(str(sample.id))} == {str(sample.id)}
 
 
 def test_decode_fields_gives_the_json_values_of_the_typed_event_even_through_cipher() -> None:
