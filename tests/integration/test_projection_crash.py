@@ -131,9 +131,12 @@ def copy_of(server: str, template: str, suffix: str) -> Iterator[str]:
 
 
 def kpi_ledger(url: str, *argv: str) -> subprocess.Popen[bytes]:
+    """The command as a user runs it in a terminal, where Ctrl-C interrupts it, even when the
+    tests themselves run with SIGINT ignored (a shell's background job)."""
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", *argv], cwd=REPO, env={**os.environ, "DATABASE_URL": url},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
