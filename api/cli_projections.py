@@ -33,7 +33,7 @@ from domain.org import POST_LABELS_VI, Post, unit_id_for
 from domain.score_lines import Rating
 from domain.scoring import ScoreTable
 from projections import queries
-from projections.rebuild import MODELS, RebuildMismatch, auto_workers, live_runner, rebuild
+from projections.rebuild import MODELS, PARALLEL_FROM, RebuildMismatch, auto_workers, live_runner, rebuild
 from projections.runner import DEFAULT_PAGE, ProjectionMoved, Runner
 from replay.log_tree import log_tree
 
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="discard a killed rebuild's shadow tables instead of resuming from them")
     p.add_argument("--workers", type=_positive, default=None,
                    help="processes filling read models side by side, this one included (default: one per "
-                        "core, up to 4, for logs of 100,000 events or more; else 1)")
+                        f"core, up to 4, for logs of {PARALLEL_FROM:,} events or more; else 1)")
     _page_option(p, 10_000)
     p.set_defaults(run=cmd_rebuild)
 

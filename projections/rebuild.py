@@ -362,6 +362,6 @@ def swap_in(
             store.reset_tracking(cursor, live.tracking_name, position)
             store.reset_tracking(cursor, shadow.tracking_name, None)
             done.append((live, position))
-    counted = counted or {}
-    return [Rebuilt(live.name, position, counted[live.name] if live.name in counted else live.count())
+    known = counted or {}
+    return [Rebuilt(live.name, position, known[live.name] if live.name in known else live.count())
             for live, position in done]
