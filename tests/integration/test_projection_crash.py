@@ -41,7 +41,7 @@ from domain.persistence import MAPPER_TOPIC
 from domain.tasks import KpiKind
 from projections.base import ReadModel
 from projections.diary import entries_of
-from projections.rebuild import MODELS, WITH_DIARY, live_runner, rebuild
+from projections.rebuild import APART, MODELS, live_runner, rebuild
 from projections.runner import ProjectionMoved, Runner
 from projections.store import TRACKING_TABLE, ViewStore
 from tests.backends import backend_of, postgres_env
@@ -222,7 +222,7 @@ def test_a_rebuild_killed_part_way_leaves_the_live_tables_alone_and_resumes(
 
         shadows = [name + "__shadow" for name in MODELS]
         # In one process the index's group is filled first: killed while it fills.
-        every_page = [name + "__shadow" for name in EVERY_PAGE if name not in WITH_DIARY]
+        every_page = [name + "__shadow" for name in EVERY_PAGE if name not in APART]
         rebuilding = kpi_ledger(killed, "rebuild", "--page", "20", "--workers", "1")
         at_kill = kill_when_past(rebuilding, killed, every_page, head // 6)
         assert all(head // 6 < p < head for p in at_kill.values()), at_kill
