@@ -13,11 +13,13 @@ import resource
 import statistics
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.ledger import Ledger
 from domain.persistence import ledger_env
+
+if TYPE_CHECKING:  # imported when it runs: a rebuild's workers import this module first, as `kpi-ledger`'s
+    from domain.ledger import Ledger
 
 
 def peak_mb() -> float:
@@ -68,6 +70,8 @@ WORK = {"rebuild": rebuild, "replay": replay, "verify": verify}
 def main(argv: list[str]) -> int:
     work, url = argv[0], argv[1]
     args = json.loads(argv[2]) if len(argv) > 2 else {}
+    from domain.ledger import Ledger
+
     ledger = Ledger(env=ledger_env({"DATABASE_URL": url}))
     before = peak_mb()
     result = WORK[work](ledger, args)

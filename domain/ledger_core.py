@@ -19,16 +19,17 @@ from decimal import Decimal
 from typing import Any, Self, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.actors import Actor
 from domain.cycles import Cycle, CycleKind
 from domain.errors import Conflict, InvalidInput, NotAuthorised, NotFound
+from domain.ledger_log import LedgerLog
 from domain.org import Official, Unit, UnitKind
-from domain.persistence import log_rows, protect_event_tables, stored_streams
+from domain.persistence import protect_event_tables, stored_streams
 from domain.policy import POLICY_REGISTRY_ID, PublishedPolicy, ScoringPolicies
 from domain.receipts import CommandReceipt, receipt_id
 from domain.roles import Role
@@ -37,8 +38,6 @@ from domain.tasks import Task
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
-
-PAGE = 5_000
 
 PARENT_KIND: dict[UnitKind, UnitKind | None] = {
     UnitKind.PROVINCE: None,
@@ -80,7 +79,7 @@ def amount(field: str, value: object) -> Decimal:
             return number
     raise InvalidInput(field, f"must be a number, not {value!r}")
 
-class LedgerCore(Application[UUID]):
+class LedgerCore(LedgerLog):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         protect_event_tables(self.recorder)
@@ -334,29 +333,6 @@ class LedgerCore(Application[UUID]):
                 raise InvalidInput(field, f"{official.full_name} belongs to no commune") from None
         if commune_id != cycle.unit_id:
             raise InvalidInput(field, f"{official.full_name} does not belong to the cycle's commune")
-
-    # ---------------------------------------------------------------------- reading
-
-    def read_events(
-        self, topics: Sequence[str] = (), up_to: int | None = None, page: int = PAGE
-    ) -> Iterator[Any]:
-        """The log in recording order, decoded, streamed a page at a time."""
-        start = 1
-        stop = up_to if up_to is not None else (self.recorder.max_notification_id() or 0)
-        while True:
-            rows = log_rows(self.recorder, start, stop, page, topics)
-            for row in rows:
-                yield self.decode(row)
-            if len(rows) < page:
-                return
-            start = rows[-1].id + 1
-
-    def decode(self, notification: Notification | Any) -> Any:
-        """A stored event, typed again, carrying its log position (for lineage and proofs).
-        Anything shaped like a library `Notification` will do (a projection's raw log row)."""
-        event = self.mapper.to_domain_event(notification)
-        object.__setattr__(event, "notification_id", notification.id)
-        return event
 
     def score_cycle(
         self, cycle_id: UUID, policy_version: str | None = None, up_to: int | None = None

@@ -162,6 +162,13 @@ class LogScopes(ReadModel):
         ]
 
 
+    def cycles(self, up_to: int) -> int:
+        """The cycles opened up to `up_to`: what a rebuild's scorers share (`Scores.rescore`)."""
+        found = self.store.query(self.q("SELECT COUNT(*) AS n FROM {log_scopes} WHERE scope = ? AND position <= ?"),
+                                 (CYCLES, up_to))
+        return int(found[0]["n"])
+
+
 def person_of(event: Any) -> str:
     if isinstance(event, Sanction.SanctionImposed):
         return str(event.official_id)

@@ -11,29 +11,22 @@ shadow's.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import queue
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.ledger import Ledger
-from projections.accountability import Accountability
-from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
-from projections.log_scopes import LogScopes
+from projections.rebuild_worker import MODEL_TOPICS, Scoring, fill, fill_chain, model_class, no_cycle_collection
 from projections.runner import DEFAULT_PAGE, Progress, Runner
 from projections.scores import Digests, Scores
 from projections.store import Statement, ViewStore
 
-MODELS: dict[str, type[ReadModel]] = {
-    m.name: m for m in (Accountability, Approvals, Diary, Scores, LogScopes)
-}
+MODELS: dict[str, type[ReadModel]] = {name: model_class(name) for name in MODEL_TOPICS}
 
 
 class RebuildMismatch(RuntimeError):
@@ -103,10 +96,11 @@ def rebuild(
     return swap_in(store, shadows, counted)
 
 
-# Below this many events a second process costs more than it saves (it starts ~0.4 s after
-# this one): on SQLite, 40,169 events took 1.05 s in 2 processes and 0.83 s in one; 49,798
-# took 0.92 s and 1.11 s; 60,942 took 1.02 s and 1.34 s (`python -m bench.child rebuild`).
-PARALLEL_FROM = 45_000
+# Below this many events a second process costs more than it saves (it starts ~0.1 s after
+# this one): on SQLite, 19,627 events took 0.24-0.25 s in 2 processes and 0.22 s in one;
+# 31,630 took 0.28-0.29 s and 0.33-0.35 s; 60,942 took 0.46-0.48 s and 0.63-0.65 s
+# (`python -m bench.child rebuild`).
+PARALLEL_FROM = 25_000
 
 
 def auto_workers(ledger: Ledger) -> int:
@@ -146,21 +140,6 @@ def chains(names: Sequence[str], workers: int) -> list[list[str]]:
     return found
 
 
-@dataclass
-class Scoring:
-    """What the workers share to score the cycles between them, and to report."""
-
-    reports: Any  # a queue: each worker's rows of the models it filled, and digests of the cycles it scored
-    taken: Any  # a shared counter: the number of the next cycle not yet taken
-    index_filled: Any  # an event: set once the index is filled to the head
-
-    def take(self) -> int:
-        with self.taken.get_lock():
-            number: int = self.taken.value
-            self.taken.value += 1
-        return number
-
-
 def _fill_in_processes(
     ledger: Ledger, shadows: Sequence[ReadModel], page: int, head: int, progress: Progress | None,
     workers: int,
@@ -170,9 +149,10 @@ def _fill_in_processes(
     digests and the rows of the models filled (each counted by its process once filled, while
     the others still work: the diary's count reads every day row).
 
-    This process takes the first share (the index's) itself: a new one takes ~0.4 s to start
-    and import, and scoring waits for the index. The others end when their work is done: no idle
-    pool is left behind if this process is killed (a working one stops after its page or cycle).
+    This process takes the first share (the index's) itself: a new one takes a tenth of a
+    second or more to start (`projections.rebuild_worker`), and scoring waits for the index. The
+    others end when their work is done: no idle pool is left behind if this process is killed (a
+    working one stops after its page or cycle).
     """
     # The parent made the library's tables; workers creating them again at once race in
     # PostgreSQL's catalog ("tuple concurrently updated").
@@ -181,7 +161,7 @@ def _fill_in_processes(
     env.setdefault("SQLITE_LOCK_TIMEOUT", "300")
     context = multiprocessing.get_context("spawn")  # no database connection crosses a fork
     scoring = any(s.name == Scores.name for s in shadows)
-    shared = Scoring(context.Queue(), context.Value("q", 0), context.Event())
+    shared = Scoring.made_by(context)
     mine, *theirs = chains([s.name for s in shadows], workers)
     running = [
         context.Process(target=fill_chain, args=(env, chain, scoring, page, head, shared, os.getpid()),
@@ -207,11 +187,7 @@ def _fill_in_processes(
     try:
         for process in running:
             process.start()
-        own = Ledger(env=env)  # as the workers', for SQLite's lock timeout
-        try:
-            fill(own, mine, scoring, page, head, shared, lambda _: watch)
-        finally:
-            own.close()
+        fill(env, mine, scoring, page, head, shared, lambda _: watch)  # env as the workers', for SQLite's lock timeout
         while running:
             running[0].join(timeout=0.5)
             watch()
@@ -245,85 +221,6 @@ def _collect(reports: Any, digests: Digests, counted: dict[str, int]) -> int:
 def _add(report: tuple[dict[str, int], Digests], digests: Digests, counted: dict[str, int]) -> None:
     counted.update(report[0])
     digests.update(report[1])
-
-
-def _stop_when_orphaned(names: Sequence[str], parent: int) -> Progress:
-    """A worker stops after the page (or cycle) it is on when the rebuild that started it is
-    gone (killed): a stopped rebuild does no work."""
-
-    def check(_: int, __: int) -> None:
-        if os.getppid() != parent:
-            after = ("the next rebuild scores every cycle again" if Scores.name in names
-                     else "the next rebuild resumes from here")
-            raise SystemExit(f"rebuild process {parent} is gone: {', '.join(names)} stops here; {after}")
-
-    return check
-
-
-def fill_chain(
-    env: dict[str, str], names: Sequence[str], scoring: bool, page: int, head: int, shared: Scoring, parent: int
-) -> None:
-    """A worker process: its share of the rebuild (`fill`), stopped if the rebuild is gone.
-
-    Once its report is through the pipe and its connection closed, it leaves without the
-    interpreter's teardown of every module (~20 ms that the rebuild's check and swap wait for:
-    a 60,942-event rebuild takes about half a second)."""
-    ledger = Ledger(env=env)
-    try:
-        fill(ledger, names, scoring, page, head, shared, lambda names: _stop_when_orphaned(names, parent))
-    finally:
-        ledger.close()
-    shared.reports.close()
-    shared.reports.join_thread()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def fill(
-    ledger: Ledger, names: Sequence[str], scoring: bool, page: int, head: int, shared: Scoring,
-    between: Callable[[Sequence[str]], Progress],
-) -> None:
-    """One process's share: its shadows caught up to `head` by one runner, and their rows
-    counted; then, if `scoring`, the cycles it takes scored from the filled index (waiting for
-    it). Both are sent back in one report. `between(names)` is called after each page or cycle
-    of those models (and while waiting)."""
-    store = ViewStore(ledger.recorder)
-    counted: dict[str, int] = {}
-    digests: Digests = {}
-    with no_cycle_collection():
-        if names:
-            between(names)(0, head)  # a worker that took long to start may find the rebuild gone
-            runner = Runner(ledger, [MODELS[name](store, shadow=True) for name in names], page=page,
-                            wait_to_write=False)
-            runner.catch_up(stop=head, progress=between(names))
-            if LogScopes.name in names:
-                shared.index_filled.set()
-            for model in runner.models:  # here, while the others still work, not at the swap
-                model.build_indexes()
-            counted = {model.name: model.count() for model in runner.models}
-        if scoring:
-            stop = between([Scores.name])
-            while not shared.index_filled.wait(timeout=1):
-                stop(0, head)
-            scores = Scores(store, shadow=True)
-            digests = scores.rescore(ledger, head, progress=stop, take=shared.take)
-    shared.reports.put((counted, digests))
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector off while a rebuild fills and scores. Its passes over the
-    millions of short-lived events and rows took a tenth of that work, and found next to
-    nothing: under 100 objects in cycles over all of a 250,000-event rebuild (reference counting
-    frees everything else as before, so memory stays as it was)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def check_scores(scores: Scores, digests: Digests, head: int) -> None:

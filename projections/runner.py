@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from domain.codec import Stamped, TypedMsgspecMapper
-from domain.ledger import Ledger
+from domain.ledger_log import LedgerLog
 from domain.persistence import RawRow, id_text, raw_log_rows, with_id
 from projections.base import ReadModel
 from projections.store import Busy, Statement, ViewStore
@@ -42,7 +42,7 @@ MAX_HELD = 8
 
 class Runner:
     def __init__(
-        self, ledger: Ledger, models: Sequence[ReadModel], page: int = DEFAULT_PAGE, wait_to_write: bool = True
+        self, ledger: LedgerLog, models: Sequence[ReadModel], page: int = DEFAULT_PAGE, wait_to_write: bool = True
     ) -> None:
         """`wait_to_write=False`: where the database is busy writing for another connection
         (SQLite writes for one at a time), a page's SQL is held and the next page read, and all

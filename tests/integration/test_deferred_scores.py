@@ -10,6 +10,7 @@ to a rebuild from zero.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from datetime import date
 
 import pytest
@@ -23,7 +24,8 @@ from projections.approvals import Approvals
 from projections.base import ReadModel
 from projections.diary import Diary
 from projections.log_scopes import LogScopes
-from projections.rebuild import Scoring, check_scores, fill_chain, rebuild
+from projections.rebuild import check_scores, rebuild
+from projections.rebuild_worker import Scoring, fill_chain
 from projections.runner import Runner
 from projections.scores import Scores
 from projections.store import ViewStore
@@ -159,7 +161,7 @@ def two_communes_indexed(ledger: Ledger) -> tuple[int, ViewStore]:
 
 
 def sharing() -> Scoring:
-    return Scoring(multiprocessing.Queue(), multiprocessing.Value("q", 0), multiprocessing.Event())
+    return Scoring.made_by(multiprocessing)
 
 
 def live_dump(ledger: Ledger) -> dict[str, list[str]]:
@@ -238,7 +240,7 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
     try:
         head, store = two_communes_indexed(ledger)
         shared = sharing()
-        shared.index_filled.set()
+        shared.index_done(cycles=2)
         with pytest.raises(SystemExit, match="is gone: scores stops here; the next rebuild scores every cycle again"):
             fill_chain(backend_env, [], True, 50, head, shared, parent=-1)  # no process has pid -1
         assert shared.reports.empty()
@@ -247,6 +249,25 @@ def test_a_scores_worker_whose_rebuild_is_gone_stops_after_the_cycle_it_is_on(
 
         rebuild(ledger, ["scores"])
         assert Scores(store).dump() == live_dump(ledger)
+    finally:
+        ledger.close()
+
+
+def test_the_index_counts_the_cycles_its_scorers_share_and_a_scorer_finding_none_left_writes_nothing(
+    backend_env: dict[str, str]
+) -> None:
+    """A worker done with its own models scores only if a cycle is left to take: the others may
+    have scored them all while it filled (and then it need not even import the domain)."""
+    ledger = Ledger(env=backend_env)
+    try:
+        head, store = two_communes_indexed(ledger)
+        assert LogScopes(store, shadow=True).cycles(head) == 2
+        shared = sharing()
+        shared.index_done(cycles=2)
+        shared.take(), shared.take()  # both cycles taken by the others
+        fill_chain(backend_env, [], True, 50, head, shared, parent=os.getppid())
+        assert shared.reports.get(timeout=5) == ({}, {})
+        assert scores_position(ledger, "scores__shadow") == 0  # nothing scored, nothing recorded
     finally:
         ledger.close()
 

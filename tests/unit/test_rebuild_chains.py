@@ -6,7 +6,8 @@ import gc
 
 import pytest
 
-from projections.rebuild import MODELS, chains, no_cycle_collection
+from projections.rebuild import MODELS, chains
+from projections.rebuild_worker import no_cycle_collection
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4])
@@ -38,3 +39,8 @@ def test_the_garbage_collector_is_left_as_the_rebuild_found_it(was_on: bool) -> 
         assert gc.isenabled() is was_on
     finally:
         gc.enable()
+
+
+def test_every_model_is_registered_under_its_own_name() -> None:
+    """A worker imports a model by the name the rebuild gives it (`MODEL_TOPICS`)."""
+    assert {name: cls.name for name, cls in MODELS.items()} == {name: name for name in MODELS}
