@@ -1,7 +1,8 @@
 """The Ledger application: the only way to change what is recorded.
 
 One method per command, grouped by area in `domain/commands/`; the shared plumbing (idempotency,
-batches, authority checks, reading the log) is `domain.ledger_core.LedgerCore`.
+batches, authority checks) is `domain.ledger_core.LedgerCore`, and reading the log back
+`domain.ledger_log.LedgerLog`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The Ledger's plumbing: "get, check, record, save", idempotency receipts, batches, the
-authority checks every command shares, and reading the log back.
+"""The Ledger's plumbing: "get, check, record, save", idempotency receipts, batches and the
+authority checks every command shares (reading the log back is `domain.ledger_log`).
 
 Every command follows "get, check, record, save": it loads the aggregates it needs, checks the
 input and the actor's authority (raising a `LedgerError` that names the field), lets the
