@@ -161,11 +161,11 @@ class LogScopes(ReadModel):
             if many
         ]
 
-
     def cycles(self, up_to: int) -> int:
         """The cycles opened up to `up_to`: what a rebuild's scorers share (`Scores.rescore`)."""
-        found = self.store.query(self.q("SELECT COUNT(*) AS n FROM {log_scopes} WHERE scope = ? AND position <= ?"),
-                                 (CYCLES, up_to))
+        found = self.store.query(
+            self.q("SELECT COUNT(*) AS n FROM {log_scopes} WHERE scope = ? AND position <= ?"), (CYCLES, up_to)
+        )
         return int(found[0]["n"])
 
 

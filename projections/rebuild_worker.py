@@ -102,18 +102,7 @@ def fill(
             finally:
                 log.close()
         if scoring:
-            stop = between([SCORES])
-            while not shared.index_filled.wait(timeout=1):
-                stop(0, head)
-        if scoring and shared.cycles_left():  # the others may have scored them all meanwhile
-            from domain.ledger import Ledger  # only here: see the module's docstring
-
-            ledger = Ledger(env=env)
-            try:
-                scores: Any = model_class(SCORES)(ViewStore(ledger.recorder), shadow=True)
-                digests = scores.rescore(ledger, head, progress=stop, take=shared.take)
-            finally:
-                ledger.close()
+            digests = _score(env, head, shared, between([SCORES]))
     shared.reports.put((counted, digests))
 
 
@@ -131,6 +120,24 @@ def _fill_models(
     for model in runner.models:  # here, while the others still work, not at the swap
         model.build_indexes()
     return {model.name: model.count() for model in runner.models}
+
+
+def _score(env: dict[str, str], head: int, shared: Scoring, stop: Progress) -> dict[str, tuple[str, str]]:
+    """The cycles this process takes, once the index is filled; none when the others have
+    taken them all meanwhile (and then the domain is never imported here)."""
+    while not shared.index_filled.wait(timeout=1):
+        stop(0, head)
+    if not shared.cycles_left():
+        return {}
+    from domain.ledger import Ledger  # only here: see the module's docstring
+
+    ledger = Ledger(env=env)
+    try:
+        scores: Any = model_class(SCORES)(ViewStore(ledger.recorder), shadow=True)
+        digests: dict[str, tuple[str, str]] = scores.rescore(ledger, head, progress=stop, take=shared.take)
+        return digests
+    finally:
+        ledger.close()
 
 
 def _stop_when_orphaned(names: Sequence[str], parent: int) -> Progress:
